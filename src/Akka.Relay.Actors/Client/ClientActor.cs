@@ -1,0 +1,173 @@
+using System.Net.WebSockets;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Relay.Actors.Hub;
+using Akka.Relay.Protocol;
+
+namespace Akka.Relay.Actors.Client;
+
+/// <summary>
+/// One WebSocket session. It registers with its directory, owns the socket's read and write
+/// pumps (detached tasks that talk to it only by messages), routes what the client sends,
+/// and queues what the client should receive. It never awaits socket I/O in its mailbox.
+/// </summary>
+public sealed class ClientActor : ReceiveActor, IWithTimers
+{
+    private const string CloseTimerKey = "close-timeout";
+
+    private readonly ulong _userId;
+    private readonly IActorRef _directory;
+    private readonly ClientSettings _settings;
+    private readonly SessionSignals _signals;
+    private readonly Outbox _outbox;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private WebSocket? _socket;
+    private bool _registered;
+    private bool _closing;
+
+    /// <summary>Creates the session actor for <paramref name="userId"/>.</summary>
+    public ClientActor(ulong userId, IActorRef directory, ClientSettings settings, SessionSignals signals)
+    {
+        _userId = userId;
+        _directory = directory;
+        _settings = settings;
+        _signals = signals;
+        _outbox = new Outbox(settings.OutboundQueueCapacity);
+
+        Receive<Registered>(_ => OnRegistered());
+        Receive<RegistrationRefused>(OnRefused);
+        Receive<AttachSocket>(OnAttach);
+        Receive<AttachFailed>(_ => Context.Stop(Self));
+        Receive<InboundSend>(m => Route(new SendToUser(m.Receiver, m.Payload)));
+        Receive<InboundBroadcast>(m => Route(new BroadcastToAll(m.Payload)));
+        Receive<InboundRejected>(m => Enqueue(SystemMessages.Error(_userId, m.Reason)));
+        Receive<SendAck>(m => Enqueue(m.Delivered ? SystemMessages.SuccessSend(m.Receiver) : SystemMessages.NotOnline(m.Receiver)));
+        Receive<Deliver>(m => Enqueue(m.Payload));
+        Receive<CloseSession>(BeginClose);
+        Receive<ReadPumpStopped>(_ => OnReadPumpStopped());
+        Receive<CloseTimedOut>(_ => _socket?.Abort());
+        Receive<PumpsStopped>(_ => Context.Stop(Self));
+    }
+
+    /// <inheritdoc />
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>Props for one session of <paramref name="userId"/> registered with <paramref name="directory"/>.</summary>
+    public static Props GetProps(ulong userId, IActorRef directory, ClientSettings settings, SessionSignals signals) =>
+        Akka.Actor.Props.Create(() => new ClientActor(userId, directory, settings, signals));
+
+    /// <inheritdoc />
+    protected override void PreStart() => _directory.Tell(new Register(_userId, Self));
+
+    /// <inheritdoc />
+    protected override void PostStop()
+    {
+        if (_registered)
+        {
+            _directory.Tell(new Unregister(_userId, Self));
+        }
+
+        _signals.Admit(new Admission.Refused(RefusalReason.Draining, "session ended before it was admitted"));
+        if (_socket is null)
+        {
+            _signals.Complete();
+        }
+        else
+        {
+            // Stopped from outside (actor system shutdown) with pumps still running: abort
+            // them; Completion is signalled once both have really ended.
+            _outbox.Close(CloseSession.GoingAway);
+            _socket.Abort();
+        }
+    }
+
+    private void OnRegistered()
+    {
+        _registered = true;
+        _signals.Admit(new Admission.Accepted());
+    }
+
+    private void OnRefused(RegistrationRefused refusal)
+    {
+        _signals.Admit(new Admission.Refused(refusal.Reason, refusal.Detail));
+        Context.Stop(Self);
+    }
+
+    private void OnAttach(AttachSocket attach)
+    {
+        _socket = attach.Socket;
+        var self = Self;
+        var signals = _signals;
+        var readPump = ReadPump.RunAsync(attach.Socket, self, _userId, _settings.MaxMessageBytes);
+        var writePump = _outbox.PumpAsync(attach.Socket);
+        Task.WhenAll(readPump, writePump).ContinueWith(
+            _ =>
+            {
+                signals.Complete();
+                self.Tell(PumpsStopped.Instance);
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    private void Route(object message)
+    {
+        // Once closing, nothing more from this client is relayed.
+        if (!_closing)
+        {
+            _directory.Tell(message);
+        }
+    }
+
+    private void Enqueue(byte[] payload)
+    {
+        if (_closing)
+        {
+            return;
+        }
+
+        if (!_outbox.TryEnqueue(payload))
+        {
+            _log.Warning("Session of user {0} is a slow consumer ({1} messages queued): closing it", _userId, _settings.OutboundQueueCapacity);
+            BeginClose(CloseSession.SlowConsumer);
+        }
+    }
+
+    private void BeginClose(CloseSession close)
+    {
+        if (_closing)
+        {
+            return;
+        }
+
+        _closing = true;
+        Unregister();
+        _outbox.Close(close);
+        Timers.StartSingleTimer(CloseTimerKey, CloseTimedOut.Instance, _settings.CloseTimeout);
+    }
+
+    private void OnReadPumpStopped()
+    {
+        // The client closed or vanished: unregister at once, answer its close frame if it
+        // sent one, and let the write pump finish.
+        _closing = true;
+        Unregister();
+        // Echo the client's close code, as RFC 6455 §5.5.1 suggests.
+        var status = _socket?.CloseStatus ?? WebSocketCloseStatus.NormalClosure;
+        _outbox.Close(new CloseSession(status, string.Empty, DiscardPending: true));
+        if (!Timers.IsTimerActive(CloseTimerKey))
+        {
+            Timers.StartSingleTimer(CloseTimerKey, CloseTimedOut.Instance, _settings.CloseTimeout);
+        }
+    }
+
+    private void Unregister()
+    {
+        if (_registered)
+        {
+            _registered = false;
+            _directory.Tell(new Unregister(_userId, Self));
+        }
+    }
+}

@@ -1,0 +1,88 @@
+using System.Net.WebSockets;
+using Akka.Actor;
+using Akka.Relay.Protocol;
+
+namespace Akka.Relay.Actors.Client;
+
+/// <summary>
+/// A session's read loop: reassembles frames, enforces the size limit, parses and stamps each
+/// message, and reports to its ClientActor only by messages to that actor.
+/// </summary>
+internal static class ReadPump
+{
+    public static async Task RunAsync(WebSocket socket, IActorRef session, ulong userId, int maxMessageBytes)
+    {
+        // One byte more than the limit tells "exactly at the limit" from "over it".
+        var buffer = new byte[maxMessageBytes + 1];
+        var violated = false;
+        try
+        {
+            while (true)
+            {
+                var count = 0;
+                var first = true;
+                var messageType = WebSocketMessageType.Text;
+                ValueWebSocketReceiveResult result;
+                do
+                {
+                    // After a violation, keep reading (and dropping) until the client's close
+                    // frame arrives, so the close handshake can complete.
+                    var target = violated ? buffer.AsMemory() : buffer.AsMemory(count);
+                    result = await socket.ReceiveAsync(target, CancellationToken.None).ConfigureAwait(false);
+                    if (first)
+                    {
+                        messageType = result.MessageType;
+                        first = false;
+                    }
+
+                    if (!violated)
+                    {
+                        count += result.Count;
+                    }
+                }
+                while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close && (violated || count < buffer.Length));
+
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    break;
+                }
+
+                if (violated)
+                {
+                    continue;
+                }
+
+                if (messageType == WebSocketMessageType.Binary)
+                {
+                    violated = true;
+                    session.Tell(CloseSession.BinaryFrame);
+                    continue;
+                }
+
+                if (count > maxMessageBytes)
+                {
+                    violated = true;
+                    session.Tell(CloseSession.TooBig);
+                    continue;
+                }
+
+                session.Tell(ToActorMessage(MessageParser.Parse(buffer.AsSpan(0, count), userId)));
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
+        {
+            // Dropped TCP connection, keep-alive timeout (the server aborts the socket), or our own abort.
+        }
+        finally
+        {
+            session.Tell(ReadPumpStopped.Instance);
+        }
+    }
+
+    private static object ToActorMessage(InboundMessage message) => message.Kind switch
+    {
+        InboundKind.Send => new InboundSend(message.Receiver, message.Payload!),
+        InboundKind.Broadcast => new InboundBroadcast(message.Payload!),
+        _ => new InboundRejected(message.Error!),
+    };
+}

@@ -1,0 +1,65 @@
+using Akka.Actor;
+
+namespace Akka.Relay.Actors.Hub;
+
+// The messages a session actor exchanges with its directory (on one node, the HubActor).
+// A clustered directory answers the same messages, so ClientActor never needs to know
+// which one it talks to.
+
+/// <summary>Asks the directory to register <paramref name="Session"/> as a session of <paramref name="UserId"/>.</summary>
+public sealed record Register(ulong UserId, IActorRef Session);
+
+/// <summary>The session was registered and will receive what is sent to its user.</summary>
+public sealed record Registered(ulong UserId);
+
+/// <summary>Why a registration was refused.</summary>
+public enum RefusalReason
+{
+    /// <summary>The user already holds the maximum number of sessions.</summary>
+    SessionLimit,
+
+    /// <summary>The node is draining for shutdown.</summary>
+    Draining,
+}
+
+/// <summary>The session was not registered; it must not be upgraded.</summary>
+public sealed record RegistrationRefused(ulong UserId, RefusalReason Reason, string Detail);
+
+/// <summary>Removes one session; other sessions of the same user are untouched.</summary>
+public sealed record Unregister(ulong UserId, IActorRef Session);
+
+/// <summary>A SEND: deliver <paramref name="Payload"/> to every session of <paramref name="Receiver"/>, then ack the sender.</summary>
+public sealed record SendToUser(ulong Receiver, byte[] Payload);
+
+/// <summary>The answer to <see cref="SendToUser"/>: whether at least one session of the receiver got it.</summary>
+public sealed record SendAck(ulong Receiver, bool Delivered);
+
+/// <summary>Deliver <paramref name="Payload"/> (encoded once, shared) to every session.</summary>
+public sealed record BroadcastToAll(byte[] Payload);
+
+/// <summary>One outbound message for a session; the same instance is shared by all recipients.</summary>
+public sealed record Deliver(byte[] Payload);
+
+/// <summary>Refuse new sessions, close every session with 1001, and answer <see cref="SessionsDrained"/> once none is left.</summary>
+public sealed record DrainSessions
+{
+    /// <summary>The single instance.</summary>
+    public static readonly DrainSessions Instance = new();
+}
+
+/// <summary>Every session of this node has ended.</summary>
+public sealed record SessionsDrained
+{
+    /// <summary>The single instance.</summary>
+    public static readonly SessionsDrained Instance = new();
+}
+
+/// <summary>Asks the directory for its counts.</summary>
+public sealed record GetHubStats
+{
+    /// <summary>The single instance.</summary>
+    public static readonly GetHubStats Instance = new();
+}
+
+/// <summary>How many users and sessions the directory holds.</summary>
+public sealed record HubStats(int Users, int Sessions);

@@ -1,0 +1,147 @@
+using System.Net.WebSockets;
+using Akka.Actor;
+using Akka.Hosting;
+using Akka.Relay.Actors.Client;
+using Akka.Relay.Actors.Hub;
+using Akka.Relay.Protocol;
+using Microsoft.Extensions.Options;
+
+namespace Akka.Relay.Server.Hosting;
+
+/// <summary>
+/// <c>GET /ws/{id}</c>: refuses bad handshakes before the upgrade, asks a new ClientActor to be
+/// admitted by the hub, upgrades, hands the socket over, and returns only when the actor says
+/// the socket will not be touched again.
+/// </summary>
+public sealed class RelayWebSocketEndpoint
+{
+    private readonly ActorSystem _system;
+    private readonly IRequiredActor<HubActor> _hub;
+    private readonly IOptions<RelayOptions> _options;
+    private readonly IHostApplicationLifetime _lifetime;
+    private readonly ILogger<RelayWebSocketEndpoint> _logger;
+
+    /// <summary>Creates the endpoint.</summary>
+    public RelayWebSocketEndpoint(
+        ActorSystem system,
+        IRequiredActor<HubActor> hub,
+        IOptions<RelayOptions> options,
+        IHostApplicationLifetime lifetime,
+        ILogger<RelayWebSocketEndpoint> logger)
+    {
+        _system = system;
+        _hub = hub;
+        _options = options;
+        _lifetime = lifetime;
+        _logger = logger;
+    }
+
+    /// <summary>Handles one handshake and, when it is accepted, the whole session.</summary>
+    public async Task HandleAsync(HttpContext context)
+    {
+        var options = _options.Value;
+        if (!UserIds.TryParse(context.Request.RouteValues["id"] as string, out var userId, out var idError))
+        {
+            await RefuseAsync(context, StatusCodes.Status400BadRequest, idError);
+            return;
+        }
+
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            await RefuseAsync(context, StatusCodes.Status400BadRequest, "a WebSocket upgrade request (GET with Upgrade: websocket) is required");
+            return;
+        }
+
+        if (!IsOriginAllowed(context.Request.Headers.Origin, options.AllowedOrigins))
+        {
+            await RefuseAsync(context, StatusCodes.Status403Forbidden, "origin not allowed");
+            return;
+        }
+
+        if (_lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "server is shutting down");
+            return;
+        }
+
+        var signals = new SessionSignals();
+        var settings = new ClientSettings(options.MaxMessageBytes, options.OutboundQueueCapacity, options.CloseTimeout);
+        var session = _system.ActorOf(ClientActor.GetProps(userId, _hub.ActorRef, settings, signals));
+
+        Admission admission;
+        try
+        {
+            admission = await signals.Admission.WaitAsync(options.AdmissionTimeout, context.RequestAborted);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            session.Tell(AttachFailed.Instance);
+            if (!context.RequestAborted.IsCancellationRequested)
+            {
+                await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "server is busy; try again");
+            }
+
+            return;
+        }
+
+        if (admission is Admission.Refused refused)
+        {
+            var status = refused.Reason == RefusalReason.SessionLimit
+                ? StatusCodes.Status429TooManyRequests
+                : StatusCodes.Status503ServiceUnavailable;
+            await RefuseAsync(context, status, refused.Detail);
+            return;
+        }
+
+        WebSocket socket;
+        try
+        {
+            socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+            {
+                KeepAliveInterval = options.PingInterval,
+                KeepAliveTimeout = options.PongTimeout,
+            });
+        }
+        catch
+        {
+            session.Tell(AttachFailed.Instance);
+            throw;
+        }
+
+        _logger.LogDebug("Session {Session} of user {UserId} opened", session.Path.Name, userId);
+        session.Tell(new AttachSocket(socket));
+
+        // Returning disposes the socket, so wait until both pumps have ended.
+        await signals.Completion;
+        _logger.LogDebug("Session {Session} of user {UserId} closed ({CloseStatus})", session.Path.Name, userId, socket.CloseStatus);
+    }
+
+    private static bool IsOriginAllowed(string? origin, string[] allowed)
+    {
+        // Browsers always send Origin; clients without one (bots, servers) are not the
+        // cross-site risk an allow-list guards against, so they are let through.
+        if (allowed.Length == 0 || string.IsNullOrEmpty(origin))
+        {
+            return true;
+        }
+
+        foreach (var candidate in allowed)
+        {
+            if (string.Equals(candidate, origin, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static Task RefuseAsync(HttpContext context, int status, string error)
+    {
+        context.Response.StatusCode = status;
+        return context.Response.WriteAsJsonAsync(new ErrorBody(error));
+    }
+
+    /// <summary>The JSON body of a refused handshake.</summary>
+    private sealed record ErrorBody(string Error);
+}
