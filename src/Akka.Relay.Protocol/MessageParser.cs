@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace Akka.Relay.Protocol;
 
@@ -17,6 +18,13 @@ public static class MessageParser
     /// <summary>Parses one complete text message received from the session of <paramref name="sessionUserId"/>.</summary>
     public static InboundMessage Parse(ReadOnlySpan<byte> json, ulong sessionUserId)
     {
+        // The WebSocket layer already refuses invalid UTF-8 (1007), but the reader only checks
+        // the strings it decodes, and this check is cheap next to the parse.
+        if (!Utf8.IsValid(json))
+        {
+            return InboundMessage.Reject(ErrorReasons.InvalidJson);
+        }
+
         ulong? type = null;
         ulong? receiver = null;
         var sender = new SenderField();
