@@ -59,6 +59,9 @@ internal sealed class WebSocketPair : IAsyncDisposable
         _clientTcp.Dispose();
     }
 
+    /// <summary>Closes the server's TCP connection, as Kestrel does once the WebSocket request returns.</summary>
+    public void CloseServerConnection() => _serverTcp.Dispose();
+
     public ValueTask DisposeAsync()
     {
         Client.Dispose();

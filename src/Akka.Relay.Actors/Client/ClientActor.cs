@@ -24,6 +24,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     private WebSocket? _socket;
     private bool _registered;
     private bool _closing;
+    private bool _pumpsStopped;
 
     /// <summary>Creates the session actor for <paramref name="userId"/>.</summary>
     public ClientActor(ulong userId, IActorRef directory, ClientSettings settings, SessionSignals signals)
@@ -46,7 +47,11 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         Receive<CloseSession>(BeginClose);
         Receive<ReadPumpStopped>(_ => OnReadPumpStopped());
         Receive<CloseTimedOut>(_ => _socket?.Abort());
-        Receive<PumpsStopped>(_ => Context.Stop(Self));
+        Receive<PumpsStopped>(_ =>
+        {
+            _pumpsStopped = true;
+            Context.Stop(Self);
+        });
     }
 
     /// <inheritdoc />
@@ -72,7 +77,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         {
             _signals.Complete();
         }
-        else
+        else if (!_pumpsStopped)
         {
             // Stopped from outside (actor system shutdown) with pumps still running: abort
             // them; Completion is signalled once both have really ended.
@@ -100,6 +105,13 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         var signals = _signals;
         var readPump = ReadPump.RunAsync(attach.Socket, self, _userId, _settings.MaxMessageBytes);
         var writePump = _outbox.PumpAsync(attach.Socket);
+        if (_closing && !Timers.IsTimerActive(CloseTimerKey))
+        {
+            // Closed (e.g. by a drain) before the upgrade finished, and the close timer
+            // already ran out with no socket to abort: give the handshake its full time now.
+            Timers.StartSingleTimer(CloseTimerKey, CloseTimedOut.Instance, _settings.CloseTimeout);
+        }
+
         Task.WhenAll(readPump, writePump).ContinueWith(
             _ =>
             {

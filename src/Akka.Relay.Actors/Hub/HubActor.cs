@@ -13,6 +13,10 @@ public sealed class HubActor : ReceiveActor
     private readonly HubSettings _settings;
     private readonly Dictionary<ulong, List<IActorRef>> _sessionsByUser = new();
     private readonly Dictionary<IActorRef, ulong> _userBySession = new();
+
+    // Every session actor that registered and has not yet stopped, including those already
+    // unregistered because they are closing: a drain is done only when all have stopped.
+    private readonly HashSet<IActorRef> _live = new();
     private readonly List<IActorRef> _drainWaiters = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private bool _draining;
@@ -22,8 +26,8 @@ public sealed class HubActor : ReceiveActor
     {
         _settings = settings;
         Receive<Register>(OnRegister);
-        Receive<Unregister>(m => Remove(m.Session));
-        Receive<Terminated>(m => Remove(m.ActorRef));
+        Receive<Unregister>(m => Unroute(m.Session));
+        Receive<Terminated>(m => OnTerminated(m.ActorRef));
         Receive<SendToUser>(OnSendToUser);
         Receive<BroadcastToAll>(OnBroadcast);
         Receive<DrainSessions>(_ => OnDrain());
@@ -64,11 +68,15 @@ public sealed class HubActor : ReceiveActor
 
         sessions.Add(message.Session);
         _userBySession[message.Session] = message.UserId;
-        Context.Watch(message.Session);
+        if (_live.Add(message.Session))
+        {
+            Context.Watch(message.Session);
+        }
+
         Sender.Tell(new Registered(message.UserId));
     }
 
-    private void Remove(IActorRef session)
+    private void Unroute(IActorRef session)
     {
         // Removal is by session, never by user id: one session leaving cannot take
         // another session of the same user with it (the original's race).
@@ -77,15 +85,19 @@ public sealed class HubActor : ReceiveActor
             return;
         }
 
-        Context.Unwatch(session);
         var sessions = _sessionsByUser[userId];
         sessions.Remove(session);
         if (sessions.Count == 0)
         {
             _sessionsByUser.Remove(userId);
         }
+    }
 
-        if (_draining && _userBySession.Count == 0)
+    private void OnTerminated(IActorRef session)
+    {
+        Unroute(session);
+        _live.Remove(session);
+        if (_draining && _live.Count == 0)
         {
             AnswerDrainWaiters();
         }
@@ -122,15 +134,15 @@ public sealed class HubActor : ReceiveActor
         if (!_draining)
         {
             _draining = true;
-            _log.Info("Draining {0} sessions of {1} users", _userBySession.Count, _sessionsByUser.Count);
-            foreach (var session in _userBySession.Keys)
+            _log.Info("Draining {0} sessions of {1} users", _live.Count, _sessionsByUser.Count);
+            foreach (var session in _live)
             {
                 session.Tell(CloseSession.GoingAway);
             }
         }
 
         _drainWaiters.Add(Sender);
-        if (_userBySession.Count == 0)
+        if (_live.Count == 0)
         {
             AnswerDrainWaiters();
         }
