@@ -1,6 +1,14 @@
+using System.Net;
+using System.Net.Http.Headers;
 using System.Net.WebSockets;
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Hosting;
+using Akka.Relay.Actors.Hub;
 using Akka.Relay.Server.Hosting;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Akka.Relay.Server.Tests.Infrastructure;
 
@@ -8,7 +16,7 @@ namespace Akka.Relay.Server.Tests.Infrastructure;
 public sealed class RelayServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private bool _stopped;
+    private Task? _stopping;
 
     private RelayServer(WebApplication app, Uri baseUri)
     {
@@ -54,16 +62,71 @@ public sealed class RelayServer : IAsyncDisposable
     /// <summary>A plain HTTP client pointed at the server.</summary>
     public HttpClient CreateHttpClient() => new() { BaseAddress = BaseUri, Timeout = TimeSpan.FromSeconds(10) };
 
-    /// <summary>Stops the server gracefully (drains sessions with 1001).</summary>
-    public async Task StopAsync()
+    /// <summary>Stops the server gracefully (drains sessions with 1001). Calling it again returns the same stop.</summary>
+    public Task StopAsync() => _stopping ??= _app.StopAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+    /// <summary>Completes when the host has begun to stop (<c>IHostApplicationLifetime.ApplicationStopping</c>).</summary>
+    public Task Stopping
     {
-        if (_stopped)
+        get
         {
-            return;
+            var lifetime = _app.Services.GetRequiredService<IHostApplicationLifetime>();
+            var stopping = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            lifetime.ApplicationStopping.Register(() => stopping.TrySetResult());
+            return stopping.Task;
+        }
+    }
+
+    /// <summary>Connects a client as <paramref name="userId"/> (any spelling) with extra client options.</summary>
+    public Task<TestClient> ConnectAsync(string userId, Action<ClientWebSocketOptions>? configure = null, bool autoRead = true) =>
+        TestClient.ConnectAsync(WebSocketUri(userId), autoRead, configure);
+
+    /// <summary>
+    /// Connects a client that does not read and whose TCP receive buffer is small, so the server's writes
+    /// to it back up after a few kilobytes (a stalled or very slow consumer).
+    /// </summary>
+    public Task<TestClient> ConnectStalledAsync(ulong userId, int receiveBufferBytes = 4096) =>
+        TestClient.ConnectAsync(WebSocketUri(userId.ToString()), autoRead: false, receiveBufferBytes: receiveBufferBytes);
+
+    /// <summary>The hub's own count of users and sessions (what is registered right now).</summary>
+    public async Task<HubStats> GetHubStatsAsync()
+    {
+        var hub = await _app.Services.GetRequiredService<IRequiredActor<HubActor>>().GetAsync();
+        return await hub.Ask<HubStats>(GetHubStats.Instance, TimeSpan.FromSeconds(5));
+    }
+
+    /// <summary>
+    /// Sends a WebSocket upgrade request (as a browser would) with HttpClient, so a refused handshake's
+    /// status and JSON body can both be read. <paramref name="path"/> is relative, e.g. "ws/abc".
+    /// </summary>
+    public async Task<(HttpStatusCode Status, string? ContentType, string Body)> RawUpgradeAsync(string path, string? origin = null)
+    {
+        using var http = CreateHttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Connection.Add("Upgrade");
+        request.Headers.Upgrade.Add(new ProductHeaderValue("websocket"));
+        request.Headers.Add("Sec-WebSocket-Version", "13");
+        request.Headers.Add("Sec-WebSocket-Key", Convert.ToBase64String(Guid.NewGuid().ToByteArray()));
+        if (origin is not null)
+        {
+            request.Headers.Add("Origin", origin);
         }
 
-        _stopped = true;
-        await _app.StopAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.NotEqual(HttpStatusCode.SwitchingProtocols, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, response.Content.Headers.ContentType?.MediaType, body);
+    }
+
+    /// <summary>Asserts that a refusal's body is a JSON object <c>{"error": "..."}</c> with a non-empty reason.</summary>
+    public static void AssertErrorBody(string? contentType, string body)
+    {
+        Assert.Equal("application/json", contentType);
+        using var document = JsonDocument.Parse(body);
+        Assert.Equal(JsonValueKind.Object, document.RootElement.ValueKind);
+        Assert.True(document.RootElement.TryGetProperty("error", out var error), $"no \"error\" in {body}");
+        Assert.Equal(JsonValueKind.String, error.ValueKind);
+        Assert.False(string.IsNullOrWhiteSpace(error.GetString()), $"empty error in {body}");
     }
 
     /// <inheritdoc />
@@ -73,13 +136,14 @@ public sealed class RelayServer : IAsyncDisposable
         await _app.DisposeAsync();
     }
 
-    /// <summary>Thrown when a handshake was refused, with the HTTP status.</summary>
-    public static async Task<WebSocketException> ExpectRefusedAsync(Uri uri, Action<ClientWebSocketOptions>? configure = null)
+    /// <summary>Attempts a handshake with a real ClientWebSocket that must be refused; returns the HTTP status it saw.</summary>
+    public static async Task<HttpStatusCode> ExpectRefusedAsync(Uri uri, Action<ClientWebSocketOptions>? configure = null)
     {
         using var socket = new ClientWebSocket();
         socket.Options.CollectHttpResponseDetails = true;
         configure?.Invoke(socket.Options);
-        var error = await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(uri, CancellationToken.None));
-        return error;
+        using var timeout = new CancellationTokenSource(TestClient.DefaultTimeout);
+        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(uri, timeout.Token));
+        return socket.HttpStatusCode;
     }
 }
