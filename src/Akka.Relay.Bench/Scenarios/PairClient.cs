@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using System.Net.WebSockets;
+using Akka.Relay.Bench.Connection;
+using Akka.Relay.Bench.Measurement;
+using Akka.Relay.Bench.Wire;
+
+namespace Akka.Relay.Bench.Scenarios;
+
+/// <summary>
+/// One client of a pair: sends SENDs to its peer with at most a window unacked, and checks what
+/// it receives: acks free window slots; the peer's messages are checked for order and timed.
+/// Counters are written by one loop each and read by others with <see cref="Volatile"/>.
+/// </summary>
+public sealed class PairClient : IMessageSink
+{
+    private readonly MeasurementWindow _window;
+    private readonly LatencyRecorder _latency;
+    private readonly SemaphoreSlim _slots;
+    private readonly byte[] _buffer;
+    private readonly int _size;
+    private RelayConnection? _connection;
+    private long _sent;
+    private long _acked;
+    private long _notOnline;
+    private long _errorReplies;
+    private long _delivered;
+    private long _fifoViolations;
+    private long _unexpected;
+    private long _expectedSequence;
+
+    /// <summary>Creates the client for <paramref name="userId"/>.</summary>
+    public PairClient(ulong userId, int window, int size, MeasurementWindow measurement, LatencyRecorder latency)
+    {
+        UserId = userId;
+        _size = size;
+        _window = measurement;
+        _latency = latency;
+        _slots = new SemaphoreSlim(window);
+        _buffer = new byte[WireFormat.MaxEncodedLength(size)];
+    }
+
+    /// <summary>This client's user id.</summary>
+    public ulong UserId { get; }
+
+    /// <summary>The other client of the pair.</summary>
+    public PairClient Peer { get; set; } = null!;
+
+    /// <summary>Why sending stopped early, if it did.</summary>
+    public string? SendFailure { get; private set; }
+
+    /// <summary>SENDs written.</summary>
+    public long Sent => Volatile.Read(ref _sent);
+
+    /// <summary><c>success send</c> acks received.</summary>
+    public long Acked => Volatile.Read(ref _acked);
+
+    /// <summary><c>not online</c> replies received.</summary>
+    public long NotOnline => Volatile.Read(ref _notOnline);
+
+    /// <summary><c>error: …</c> replies received.</summary>
+    public long ErrorReplies => Volatile.Read(ref _errorReplies);
+
+    /// <summary>The peer's messages received.</summary>
+    public long Delivered => Volatile.Read(ref _delivered);
+
+    /// <summary>Peer messages that arrived after a later one.</summary>
+    public long FifoViolations => Volatile.Read(ref _fifoViolations);
+
+    /// <summary>Messages that were neither an ack nor the peer's.</summary>
+    public long Unexpected => Volatile.Read(ref _unexpected);
+
+    /// <summary>Messages this client sent that the server accepted but the peer never received.</summary>
+    public long Lost => Math.Max(0, Sent - NotOnline - ErrorReplies - Peer.Delivered);
+
+    /// <summary>SENDs not answered at all.</summary>
+    public long Unanswered => Math.Max(0, Sent - Acked - NotOnline - ErrorReplies);
+
+    /// <summary>Binds the client to its open session.</summary>
+    public void Attach(RelayConnection connection) => _connection = connection;
+
+    /// <inheritdoc />
+    public void OnMessage(ReadOnlySpan<byte> message)
+    {
+        var now = Stopwatch.GetTimestamp();
+        if (!WireFormat.TryRead(message, out var m))
+        {
+            _unexpected++;
+            return;
+        }
+
+        if (m.Type == WireFormat.TypeSystem)
+        {
+            switch (m.Kind)
+            {
+                case ContentKind.SuccessSend:
+                    Volatile.Write(ref _acked, _acked + 1);
+                    break;
+                case ContentKind.NotOnline:
+                    Volatile.Write(ref _notOnline, _notOnline + 1);
+                    break;
+                default:
+                    Volatile.Write(ref _errorReplies, _errorReplies + 1);
+                    break;
+            }
+
+            _slots.Release();
+            return;
+        }
+
+        if (m.Type != WireFormat.TypeSend || m.Kind != ContentKind.Timed || m.Sender != Peer.UserId)
+        {
+            _unexpected++;
+            return;
+        }
+
+        if (m.Sequence < _expectedSequence)
+        {
+            _fifoViolations++;
+        }
+        else
+        {
+            _expectedSequence = m.Sequence + 1;
+        }
+
+        Volatile.Write(ref _delivered, _delivered + 1);
+        if (_window.IsMeasuring)
+        {
+            _latency.RecordSince(m.Timestamp, now);
+        }
+    }
+
+    /// <summary>Sends to the peer until <paramref name="stop"/>, the budget or a send error ends it.</summary>
+    public async Task SendLoopAsync(Pacer? pacer, MessageBudget budget, CancellationToken stop)
+    {
+        var connection = _connection ?? throw new InvalidOperationException("not attached");
+        await Task.Yield();
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await _slots.WaitAsync(stop).ConfigureAwait(false);
+                var stamp = pacer is null ? Stopwatch.GetTimestamp() : await pacer.NextAsync(stop).ConfigureAwait(false);
+                if (!budget.TryTake())
+                {
+                    break;
+                }
+
+                var length = WireFormat.EncodeTimed(_buffer, WireFormat.TypeSend, UserId, Peer.UserId, _sent, stamp, _size);
+                Volatile.Write(ref _sent, _sent + 1);
+                await connection.SendAsync(_buffer.AsMemory(0, length)).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException)
+        {
+            SendFailure = e is WebSocketException ws ? $"send:{ws.WebSocketErrorCode}" : $"send:{e.GetType().Name}";
+        }
+    }
+}
