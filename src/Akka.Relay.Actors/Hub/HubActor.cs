@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Relay.Actors.Client;
+using Akka.Relay.Actors.Directory;
 
 namespace Akka.Relay.Actors.Hub;
 
@@ -8,9 +9,20 @@ namespace Akka.Relay.Actors.Hub;
 /// The node's registry of live sessions (user id → session actors). It only routes
 /// messages between actors: it never touches a socket, so a slow peer cannot block it.
 /// </summary>
-public sealed class HubActor : ReceiveActor
+/// <remarks>
+/// Alone, the hub is its own per-user directory: it admits sessions, enforces the cap and
+/// answers SENDs from its maps. In a cluster it is given a directory (the sharded per-user
+/// entities) and a broadcast publisher: admissions and SENDs go to the user's directory
+/// entity, broadcasts to every node's hub, and the hub keeps only this node's sessions for
+/// fan-out, drain and the directory's rebuild queries. ClientActor sees no difference.
+/// </remarks>
+public sealed class HubActor : ReceiveActor, IWithTimers
 {
+    private const string AnswerDeadlineTimerKey = "answer-deadlines";
+
     private readonly HubSettings _settings;
+    private readonly IActorRef? _directory;
+    private readonly IActorRef? _broadcastPublisher;
     private readonly Dictionary<ulong, List<IActorRef>> _sessionsByUser = new();
     private readonly Dictionary<IActorRef, ulong> _userBySession = new();
 
@@ -18,24 +30,47 @@ public sealed class HubActor : ReceiveActor
     // unregistered because they are closing: a drain is done only when all have stopped.
     private readonly HashSet<IActorRef> _live = new();
     private readonly List<IActorRef> _drainWaiters = new();
+    // Cluster only: each session's SENDs whose answers are still due, oldest first. Answers from
+    // different receivers' directories can arrive in any order; the session gets them in its
+    // SEND order, as the protocol promises.
+    private readonly Dictionary<IActorRef, Queue<PendingAnswer>> _pendingAnswers = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private long _nextSequence;
     private bool _draining;
 
-    /// <summary>Creates the hub.</summary>
-    public HubActor(HubSettings settings)
+    /// <summary>Creates the hub; with a <paramref name="directory"/> and <paramref name="broadcastPublisher"/> it serves a cluster node.</summary>
+    public HubActor(HubSettings settings, IActorRef? directory = null, IActorRef? broadcastPublisher = null)
     {
         _settings = settings;
+        _directory = directory;
+        _broadcastPublisher = broadcastPublisher;
         Receive<Register>(OnRegister);
         Receive<Unregister>(m => Unroute(m.Session));
         Receive<Terminated>(m => OnTerminated(m.ActorRef));
         Receive<SendToUser>(OnSendToUser);
         Receive<BroadcastToAll>(OnBroadcast);
+        Receive<FanOut>(m => FanOutLocally(new Deliver(m.Payload)));
+        Receive<SendRouted>(OnSendRouted);
+        Receive<CheckAnswerDeadlines>(_ => OnCheckAnswerDeadlines());
+        Receive<SessionClaimed>(OnSessionClaimed);
+        Receive<ClaimRefused>(OnClaimRefused);
+        Receive<ReportSessions>(OnReportSessions);
         Receive<DrainSessions>(_ => OnDrain());
         Receive<GetHubStats>(_ => Sender.Tell(new HubStats(_sessionsByUser.Count, _userBySession.Count)));
     }
 
-    /// <summary>Props for the hub.</summary>
-    public static Props GetProps(HubSettings settings) => Akka.Actor.Props.Create(() => new HubActor(settings));
+    /// <inheritdoc />
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>The hub's name under /user: per-user directory entities find every node's hub at /user/hub.</summary>
+    public const string Name = "hub";
+
+    /// <summary>Props for a single node's hub, which is its own directory.</summary>
+    public static Props GetProps(HubSettings settings) => Akka.Actor.Props.Create(() => new HubActor(settings, null, null));
+
+    /// <summary>Props for a cluster node's hub that defers to <paramref name="directory"/> and broadcasts through <paramref name="broadcastPublisher"/>.</summary>
+    public static Props GetProps(HubSettings settings, IActorRef directory, IActorRef broadcastPublisher) =>
+        Akka.Actor.Props.Create(() => new HubActor(settings, directory, broadcastPublisher));
 
     private void OnRegister(Register message)
     {
@@ -48,6 +83,15 @@ public sealed class HubActor : ReceiveActor
         if (_userBySession.ContainsKey(message.Session))
         {
             Sender.Tell(new Registered(message.UserId));
+            return;
+        }
+
+        if (_directory is not null)
+        {
+            // The user's directory entity decides (the cap is cluster-wide); its answer comes
+            // back here and is passed on. Watch now, so a drain waits for this session too.
+            Watch(message.Session);
+            _directory.Tell(new ClaimSession(message.UserId, message.Session));
             return;
         }
 
@@ -66,14 +110,65 @@ public sealed class HubActor : ReceiveActor
             return;
         }
 
-        sessions.Add(message.Session);
-        _userBySession[message.Session] = message.UserId;
-        if (_live.Add(message.Session))
+        Route(message.UserId, message.Session, sessions);
+        Watch(message.Session);
+        Sender.Tell(new Registered(message.UserId));
+    }
+
+    private void OnSessionClaimed(SessionClaimed claimed)
+    {
+        if (!_live.Contains(claimed.Session) || _draining)
         {
-            Context.Watch(message.Session);
+            // Stopped (or the node began draining) while the claim was in flight: give it back.
+            _directory?.Tell(new ReleaseSession(claimed.UserId, claimed.Session));
+            if (_live.Contains(claimed.Session))
+            {
+                claimed.Session.Tell(new RegistrationRefused(claimed.UserId, RefusalReason.Draining, "server is shutting down"));
+            }
+
+            return;
         }
 
-        Sender.Tell(new Registered(message.UserId));
+        if (!_userBySession.ContainsKey(claimed.Session))
+        {
+            if (!_sessionsByUser.TryGetValue(claimed.UserId, out var sessions))
+            {
+                sessions = new List<IActorRef>(1);
+                _sessionsByUser[claimed.UserId] = sessions;
+            }
+
+            Route(claimed.UserId, claimed.Session, sessions);
+        }
+
+        claimed.Session.Tell(new Registered(claimed.UserId));
+    }
+
+    private void OnClaimRefused(ClaimRefused refused)
+    {
+        if (_live.Contains(refused.Session))
+        {
+            refused.Session.Tell(new RegistrationRefused(refused.UserId, RefusalReason.SessionLimit, refused.Detail));
+        }
+    }
+
+    private void OnReportSessions(ReportSessions query)
+    {
+        IReadOnlyList<IActorRef> sessions = _sessionsByUser.TryGetValue(query.UserId, out var found) ? found.ToArray() : [];
+        Sender.Tell(new SessionsReport(query.UserId, sessions));
+    }
+
+    private void Route(ulong userId, IActorRef session, List<IActorRef> sessions)
+    {
+        sessions.Add(session);
+        _userBySession[session] = userId;
+    }
+
+    private void Watch(IActorRef session)
+    {
+        if (_live.Add(session))
+        {
+            Context.Watch(session);
+        }
     }
 
     private void Unroute(IActorRef session)
@@ -91,11 +186,14 @@ public sealed class HubActor : ReceiveActor
         {
             _sessionsByUser.Remove(userId);
         }
+
+        _directory?.Tell(new ReleaseSession(userId, session));
     }
 
     private void OnTerminated(IActorRef session)
     {
         Unroute(session);
+        _pendingAnswers.Remove(session);
         _live.Remove(session);
         if (_draining && _live.Count == 0)
         {
@@ -105,6 +203,12 @@ public sealed class HubActor : ReceiveActor
 
     private void OnSendToUser(SendToUser message)
     {
+        if (_directory is not null)
+        {
+            RouteThroughDirectory(message, _directory);
+            return;
+        }
+
         var delivered = false;
         if (_sessionsByUser.TryGetValue(message.Receiver, out var sessions))
         {
@@ -120,12 +224,96 @@ public sealed class HubActor : ReceiveActor
         Sender.Tell(new SendAck(message.Receiver, delivered));
     }
 
+    private void RouteThroughDirectory(SendToUser message, IActorRef directory)
+    {
+        var session = Sender;
+        if (!_pendingAnswers.TryGetValue(session, out var pending))
+        {
+            pending = new Queue<PendingAnswer>();
+            _pendingAnswers[session] = pending;
+        }
+
+        var sequence = ++_nextSequence;
+        pending.Enqueue(new PendingAnswer(sequence, message.Receiver, Environment.TickCount64 + (long)_settings.DirectoryAnswerTimeout.TotalMilliseconds));
+        directory.Tell(new RouteSend(message.Receiver, message.Payload, session, sequence));
+        if (!Timers.IsTimerActive(AnswerDeadlineTimerKey))
+        {
+            var period = TimeSpan.FromTicks(Math.Max(_settings.DirectoryAnswerTimeout.Ticks / 4, TimeSpan.FromMilliseconds(100).Ticks));
+            Timers.StartPeriodicTimer(AnswerDeadlineTimerKey, CheckAnswerDeadlines.Instance, period);
+        }
+    }
+
+    private void OnSendRouted(SendRouted routed)
+    {
+        if (!_pendingAnswers.TryGetValue(routed.Session, out var pending))
+        {
+            return; // The session has ended, or this answer came after its deadline.
+        }
+
+        foreach (var answer in pending)
+        {
+            if (answer.Sequence == routed.Sequence)
+            {
+                answer.Delivered = routed.Delivered;
+                break;
+            }
+        }
+
+        PassOnAnswers(routed.Session, pending);
+    }
+
+    private void OnCheckAnswerDeadlines()
+    {
+        if (_pendingAnswers.Count == 0)
+        {
+            Timers.Cancel(AnswerDeadlineTimerKey);
+            return;
+        }
+
+        foreach (var (session, pending) in _pendingAnswers.ToList())
+        {
+            // A directory that does not answer in time lives on a node that has crashed and is
+            // being replaced: the message was not delivered, so the honest answer is "not online".
+            while (pending.TryPeek(out var oldest) && oldest.Delivered is null && oldest.DeadlineMs <= Environment.TickCount64)
+            {
+                _log.Warning("No answer from the directory of user {0} within {1}: answering not online", oldest.Receiver, _settings.DirectoryAnswerTimeout);
+                oldest.Delivered = false;
+                PassOnAnswers(session, pending);
+            }
+        }
+    }
+
+    private void PassOnAnswers(IActorRef session, Queue<PendingAnswer> pending)
+    {
+        while (pending.TryPeek(out var oldest) && oldest.Delivered is { } delivered)
+        {
+            pending.Dequeue();
+            session.Tell(new SendAck(oldest.Receiver, delivered));
+        }
+
+        if (pending.Count == 0)
+        {
+            _pendingAnswers.Remove(session);
+        }
+    }
+
     private void OnBroadcast(BroadcastToAll message)
     {
-        var deliver = new Deliver(message.Payload);
+        if (_broadcastPublisher is not null)
+        {
+            // Every node's hub, this one included, gets it back once as a FanOut.
+            _broadcastPublisher.Tell(message);
+            return;
+        }
+
+        FanOutLocally(new Deliver(message.Payload));
+    }
+
+    private void FanOutLocally(Deliver deliver)
+    {
         foreach (var session in _userBySession.Keys)
         {
-            session.Tell(deliver, Sender);
+            session.Tell(deliver);
         }
     }
 
@@ -156,5 +344,22 @@ public sealed class HubActor : ReceiveActor
         }
 
         _drainWaiters.Clear();
+    }
+
+    private sealed class PendingAnswer(long sequence, ulong receiver, long deadlineMs)
+    {
+        public long Sequence { get; } = sequence;
+
+        public ulong Receiver { get; } = receiver;
+
+        /// <summary>When the answer is overdue, on the <see cref="Environment.TickCount64"/> clock.</summary>
+        public long DeadlineMs { get; } = deadlineMs;
+
+        public bool? Delivered { get; set; }
+    }
+
+    private sealed class CheckAnswerDeadlines
+    {
+        public static readonly CheckAnswerDeadlines Instance = new();
     }
 }

@@ -2,4 +2,11 @@ namespace Akka.Relay.Actors.Hub;
 
 /// <summary>Limits the hub enforces.</summary>
 /// <param name="MaxSessionsPerUser">Sessions one user id may hold at once.</param>
-public sealed record HubSettings(int MaxSessionsPerUser);
+public sealed record HubSettings(int MaxSessionsPerUser)
+{
+    /// <summary>
+    /// In a cluster, how long a SEND may wait for the receiver's directory to answer before the
+    /// sender is told "not online" (only happens while a crashed node's users are being moved).
+    /// </summary>
+    public TimeSpan DirectoryAnswerTimeout { get; init; } = TimeSpan.FromSeconds(5);
+}

@@ -11,6 +11,9 @@ public static class RelayApp
     /// <summary>Where the server listens when neither <c>--urls</c> nor <c>ASPNETCORE_URLS</c>/<c>ASPNETCORE_HTTP_PORTS</c> says otherwise.</summary>
     public const string DefaultUrl = "http://127.0.0.1:8080";
 
+    /// <summary>The actor system's name: part of every cluster address (akka.tcp://relay@host:port).</summary>
+    public const string ActorSystemName = "relay";
+
     /// <summary>Builds the application from command-line arguments (which override every other source).</summary>
     public static WebApplication Build(string[] args)
     {
@@ -31,25 +34,37 @@ public static class RelayApp
             .Bind(configuration.GetSection(RelayOptions.Section))
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<RelayOptions>, RelayOptionsValidator>();
+        builder.Services.AddOptions<RelayClusterOptions>()
+            .Bind(configuration.GetSection(RelayClusterOptions.Section))
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<RelayClusterOptions>, RelayClusterOptionsValidator>();
         builder.Services.AddSingleton<RelayWebSocketEndpoint>();
         builder.Services.AddHostedService<SessionDrainService>();
 
-        builder.Services.AddAkka("relay", (akka, services) =>
+        builder.Services.AddAkka(ActorSystemName, (akka, services) =>
         {
             var relay = services.GetRequiredService<IOptions<RelayOptions>>().Value;
+            var cluster = services.GetRequiredService<IOptions<RelayClusterOptions>>().Value;
             akka.AddHoconFile(Path.Combine(AppContext.BaseDirectory, "hocon", "relay.hocon"), HoconAddMode.Append)
-                // Environment variables such as AKKA__LOGLEVEL=DEBUG win over the file.
+                // Environment variables such as AKKA__LOGLEVEL=DEBUG win over the files.
                 .AddHocon(configuration.GetSection("akka"), HoconAddMode.Prepend)
                 .ConfigureLoggers(loggers =>
                 {
                     loggers.ClearLoggers();
                     loggers.AddLoggerFactory();
-                })
-                .WithActors((system, registry) =>
-                {
-                    var hub = system.ActorOf(HubActor.GetProps(new HubSettings(relay.MaxSessionsPerUser)), "hub");
-                    registry.Register<HubActor>(hub);
                 });
+
+            var hubSettings = new HubSettings(relay.MaxSessionsPerUser);
+            if (cluster.Enabled)
+            {
+                akka.WithRelayCluster(cluster, relay, hubSettings);
+            }
+            else
+            {
+                // Alone, the hub is its own per-user directory.
+                akka.WithActors((system, registry) =>
+                    registry.Register<HubActor>(system.ActorOf(HubActor.GetProps(hubSettings), HubActor.Name)));
+            }
         });
 
         var app = builder.Build();

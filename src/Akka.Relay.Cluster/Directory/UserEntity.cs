@@ -1,0 +1,233 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
+using Akka.Event;
+using Akka.Relay.Actors.Directory;
+using Akka.Relay.Actors.Hub;
+using AkkaCluster = Akka.Cluster.Cluster;
+
+namespace Akka.Relay.Cluster.Directory;
+
+/// <summary>
+/// The one authority for one user id across the cluster (a sharded entity): it holds the
+/// user's live sessions wherever they are connected, enforces the session cap, delivers
+/// SENDs to every session and answers the sender <c>success send</c> or <c>not online</c>.
+/// </summary>
+/// <remarks>
+/// Its state is only live sessions, so it is never persisted: when it starts (first use,
+/// after a rebalance, or after its node crashed) it asks every node's hub for the user's
+/// sessions and stashes other messages until all answered or the rebuild timeout passed.
+/// Sessions on a node that has become unreachable stop counting at once; they are dropped
+/// for good when that node is removed and their Terminated arrives.
+/// </remarks>
+public sealed class UserEntity : ReceiveActor, IWithStash, IWithTimers
+{
+    private const string RebuildTimerKey = "rebuild";
+    private const string IdleTimerKey = "idle";
+
+    private readonly ulong _userId;
+    private readonly UserDirectorySettings _settings;
+    private readonly AkkaCluster _cluster = AkkaCluster.Get(Context.System);
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly List<IActorRef> _sessions = new();
+    private int _awaitedReports;
+
+    /// <summary>Creates the entity of <paramref name="userId"/>.</summary>
+    public UserEntity(ulong userId, UserDirectorySettings settings)
+    {
+        _userId = userId;
+        _settings = settings;
+        Rebuilding();
+    }
+
+    /// <inheritdoc />
+    public IStash Stash { get; set; } = null!;
+
+    /// <inheritdoc />
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>Props for the entity whose sharding id is <paramref name="entityId"/> (the user id in decimal).</summary>
+    public static Props GetProps(string entityId, UserDirectorySettings settings) =>
+        Akka.Actor.Props.Create(() => new UserEntity(ulong.Parse(entityId, System.Globalization.CultureInfo.InvariantCulture), settings));
+
+    /// <inheritdoc />
+    protected override void PreStart()
+    {
+        foreach (var member in _cluster.State.Members)
+        {
+            var live = member.Status is MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Leaving;
+            if (live && !_cluster.State.Unreachable.Contains(member))
+            {
+                Context.ActorSelection(new RootActorPath(member.Address) / "user" / HubActor.Name).Tell(new ReportSessions(_userId));
+                _awaitedReports++;
+            }
+        }
+
+        if (_awaitedReports == 0)
+        {
+            Serve();
+            return;
+        }
+
+        Timers.StartSingleTimer(RebuildTimerKey, RebuildTimedOut.Instance, _settings.RebuildTimeout);
+    }
+
+    private void Rebuilding()
+    {
+        Receive<SessionsReport>(report =>
+        {
+            foreach (var session in report.Sessions)
+            {
+                Add(session);
+            }
+
+            if (--_awaitedReports == 0)
+            {
+                Serve();
+            }
+        });
+        Receive<RebuildTimedOut>(_ =>
+        {
+            _log.Warning("User {0}: {1} hubs did not report within {2}; serving with {3} sessions", _userId, _awaitedReports, _settings.RebuildTimeout, _sessions.Count);
+            Serve();
+        });
+        Receive<Terminated>(m => _sessions.Remove(m.ActorRef));
+        ReceiveAny(_ => Stash.Stash());
+    }
+
+    private void Serve()
+    {
+        Timers.Cancel(RebuildTimerKey);
+        Become(Serving);
+        Stash.UnstashAll();
+        StartIdleTimerIfEmpty();
+    }
+
+    private void Serving()
+    {
+        Receive<RouteSend>(OnSend);
+        Receive<ClaimSession>(OnClaim);
+        Receive<ReleaseSession>(m => Remove(m.Session));
+        Receive<Terminated>(m => Remove(m.ActorRef));
+        // A late report (after the timeout) still carries live sessions.
+        Receive<SessionsReport>(report =>
+        {
+            foreach (var session in report.Sessions)
+            {
+                Add(session);
+            }
+        });
+        Receive<IdleTimedOut>(_ =>
+        {
+            if (_sessions.Count == 0)
+            {
+                Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+            }
+        });
+        Receive<RebuildTimedOut>(_ => { });
+    }
+
+    private void OnSend(RouteSend send)
+    {
+        var delivered = false;
+        var unreachable = _cluster.State.Unreachable;
+        var deliver = new Deliver(send.Payload);
+        foreach (var session in _sessions)
+        {
+            if (IsReachable(session, unreachable))
+            {
+                session.Tell(deliver);
+                delivered = true;
+            }
+        }
+
+        // The answer goes back to the sender's hub, which passes it on in the session's SEND order.
+        Sender.Tell(new SendRouted(send.Receiver, send.Session, send.Sequence, delivered));
+    }
+
+    private void OnClaim(ClaimSession claim)
+    {
+        if (!_sessions.Contains(claim.Session) && CountReachable() >= _settings.MaxSessionsPerUser)
+        {
+            Sender.Tell(new ClaimRefused(claim.UserId, claim.Session, $"user already holds the maximum of {_settings.MaxSessionsPerUser} sessions"));
+            return;
+        }
+
+        Add(claim.Session);
+        Sender.Tell(new SessionClaimed(claim.UserId, claim.Session));
+    }
+
+    private void Add(IActorRef session)
+    {
+        if (!_sessions.Contains(session))
+        {
+            _sessions.Add(session);
+            Context.Watch(session);
+            Timers.Cancel(IdleTimerKey);
+        }
+    }
+
+    private void Remove(IActorRef session)
+    {
+        if (_sessions.Remove(session))
+        {
+            Context.Unwatch(session);
+            StartIdleTimerIfEmpty();
+        }
+    }
+
+    private void StartIdleTimerIfEmpty()
+    {
+        if (_sessions.Count == 0)
+        {
+            Timers.StartSingleTimer(IdleTimerKey, IdleTimedOut.Instance, _settings.IdleTimeout);
+        }
+    }
+
+    private int CountReachable()
+    {
+        var unreachable = _cluster.State.Unreachable;
+        var count = 0;
+        foreach (var session in _sessions)
+        {
+            if (IsReachable(session, unreachable))
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    private static bool IsReachable(IActorRef session, IReadOnlyCollection<Member> unreachable)
+    {
+        // A session on a node this one cannot reach does not count as online: SENDs answer
+        // "not online" within the failure detector's window instead of waiting for the
+        // Split Brain Resolver to remove the node. Local sessions are always reachable.
+        if (unreachable.Count == 0)
+        {
+            return true;
+        }
+
+        var address = session.Path.Address;
+        foreach (var member in unreachable)
+        {
+            if (member.Address.Equals(address))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private sealed class RebuildTimedOut
+    {
+        public static readonly RebuildTimedOut Instance = new();
+    }
+
+    private sealed class IdleTimedOut
+    {
+        public static readonly IdleTimedOut Instance = new();
+    }
+}

@@ -1,0 +1,35 @@
+namespace Akka.Relay.Server.Hosting;
+
+/// <summary>Scale-out settings, bound from <c>Relay:Cluster</c> (env: <c>Relay__Cluster__Enabled=true</c>, <c>Relay__Cluster__SeedNodes__0=akka.tcp://relay@10.0.0.1:4053</c>).</summary>
+public sealed class RelayClusterOptions
+{
+    /// <summary>The configuration section name.</summary>
+    public const string Section = "Relay:Cluster";
+
+    /// <summary>Join an Akka.Cluster; when false (the default) the node serves alone and opens no cluster port.</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>The address the cluster transport binds to.</summary>
+    public string Hostname { get; set; } = "127.0.0.1";
+
+    /// <summary>The address other nodes use to reach this one, when it differs from <see cref="Hostname"/> (containers, NAT).</summary>
+    public string? PublicHostname { get; set; }
+
+    /// <summary>The cluster transport's TCP port; 0 picks a free one.</summary>
+    public int Port { get; set; } = 4053;
+
+    /// <summary>Nodes to join (<c>akka.tcp://relay@host:port</c>); empty means this node starts a new cluster by joining itself.</summary>
+    public string[] SeedNodes { get; set; } = [];
+
+    /// <summary>Shards of the per-user directory (about ten per node of the largest planned cluster).</summary>
+    public int ShardCount { get; set; } = 100;
+
+    /// <summary>How long a (re)started per-user entity waits for the hubs' reports of that user's sessions.</summary>
+    public TimeSpan DirectoryRebuildTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a per-user entity with no sessions stays in memory before it passivates.</summary>
+    public TimeSpan DirectoryIdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a SEND waits for the receiver's directory before the sender is told "not online" (only while a crashed node's users are moved).</summary>
+    public TimeSpan SendAnswerTimeout { get; set; } = TimeSpan.FromSeconds(5);
+}

@@ -1,0 +1,48 @@
+using Akka.Actor;
+using Microsoft.Extensions.Options;
+
+namespace Akka.Relay.Server.Hosting;
+
+/// <summary>Checks <see cref="RelayClusterOptions"/> at start, so a bad value stops the server with a clear message.</summary>
+public sealed class RelayClusterOptionsValidator : IValidateOptions<RelayClusterOptions>
+{
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, RelayClusterOptions options)
+    {
+        if (!options.Enabled)
+        {
+            return ValidateOptionsResult.Success;
+        }
+
+        var failures = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.Hostname))
+        {
+            failures.Add("Relay:Cluster:Hostname must be set.");
+        }
+
+        if (options.Port is < 0 or > 65535)
+        {
+            failures.Add($"Relay:Cluster:Port must be between 0 and 65535 (was {options.Port}).");
+        }
+
+        foreach (var seed in options.SeedNodes)
+        {
+            if (!Address.TryParse(seed, out var address) || address.System != RelayApp.ActorSystemName)
+            {
+                failures.Add($"Relay:Cluster:SeedNodes entries must look like akka.tcp://{RelayApp.ActorSystemName}@host:4053 (was '{seed}').");
+            }
+        }
+
+        if (options.ShardCount < 1)
+        {
+            failures.Add($"Relay:Cluster:ShardCount must be at least 1 (was {options.ShardCount}).");
+        }
+
+        if (options.DirectoryRebuildTimeout <= TimeSpan.Zero || options.DirectoryIdleTimeout <= TimeSpan.Zero || options.SendAnswerTimeout <= TimeSpan.Zero)
+        {
+            failures.Add("Relay:Cluster:DirectoryRebuildTimeout, DirectoryIdleTimeout and SendAnswerTimeout must be positive time spans.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,65 @@
+using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Tools.PublishSubscribe;
+using Akka.Hosting;
+using Akka.Relay.Actors.Hub;
+using Akka.Relay.Cluster.Broadcast;
+using Akka.Relay.Cluster.Directory;
+using Akka.Relay.Cluster.Serialization;
+using Akka.Remote.Hosting;
+using AkkaCluster = Akka.Cluster.Cluster;
+
+namespace Akka.Relay.Server.Hosting;
+
+/// <summary>Akka.Hosting wiring of a cluster node: remoting, membership, the sharded per-user directory, broadcast pub-sub.</summary>
+public static class RelayClusterSetup
+{
+    /// <summary>The sharding type name of the per-user directory entities.</summary>
+    public const string DirectoryTypeName = "user";
+
+    /// <summary>Adds everything a clustered relay node runs, and its hub.</summary>
+    public static AkkaConfigurationBuilder WithRelayCluster(this AkkaConfigurationBuilder akka, RelayClusterOptions cluster, RelayOptions relay, HubSettings hubSettings)
+    {
+        var directorySettings = new UserDirectorySettings(relay.MaxSessionsPerUser, cluster.DirectoryRebuildTimeout, cluster.DirectoryIdleTimeout);
+        return akka
+            .AddHoconFile(Path.Combine(AppContext.BaseDirectory, "hocon", "cluster.hocon"), HoconAddMode.Append)
+            .WithRemoting(new RemoteOptions
+            {
+                HostName = cluster.Hostname,
+                Port = cluster.Port,
+                PublicHostName = cluster.PublicHostname,
+            })
+            .WithClustering(new ClusterOptions { SeedNodes = cluster.SeedNodes })
+            .WithCustomSerializer("relay", RelayMessageSerializer.MessageTypes, system => new RelayMessageSerializer(system))
+            .WithShardRegion<UserEntity>(
+                DirectoryTypeName,
+                entityId => UserEntity.GetProps(entityId, directorySettings),
+                new UserMessageExtractor(cluster.ShardCount),
+                new ShardOptions
+                {
+                    StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData,
+                    RememberEntities = false,
+                    // Entities hold live sessions: they passivate themselves once idle, never while in use.
+                    ShouldPassivateIdleEntities = false,
+                })
+            .WithDistributedPubSub(null!)
+            .WithActors((system, registry) =>
+            {
+                if (cluster.SeedNodes.Length == 0)
+                {
+                    // No seeds given: this node starts a new cluster that others may join.
+                    var self = AkkaCluster.Get(system);
+                    self.Join(self.SelfAddress);
+                }
+
+                var mediator = DistributedPubSub.Get(system).Mediator;
+                var publisher = system.ActorOf(BroadcastPublisher.GetProps(mediator), "broadcast-publisher");
+                var directory = registry.Get<UserEntity>();
+                var settings = hubSettings with { DirectoryAnswerTimeout = cluster.SendAnswerTimeout };
+                var hub = system.ActorOf(HubActor.GetProps(settings, directory, publisher), HubActor.Name);
+                // The publisher gets the acknowledgement; every node's hub receives each FanOut once.
+                mediator.Tell(new Subscribe(BroadcastPublisher.Topic, hub), publisher);
+                registry.Register<HubActor>(hub);
+            });
+    }
+}

@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Relay.Server.Tests.Infrastructure;
+using AkkaCluster = Akka.Cluster.Cluster;
+
+namespace Akka.Relay.Cluster.Tests.Infrastructure;
+
+/// <summary>Three relay nodes (three actor systems, three Kestrel servers on loopback) forming one cluster.</summary>
+public sealed class ClusterNodes : IAsyncLifetime
+{
+    /// <summary>The per-user session cap the nodes run with (small, so the cluster-wide cap is testable).</summary>
+    public const int MaxSessionsPerUser = 2;
+
+    private readonly List<RelayServer> _nodes = new();
+
+    /// <summary>The running nodes; the first one formed the cluster.</summary>
+    public IReadOnlyList<RelayServer> Nodes => _nodes;
+
+    /// <inheritdoc />
+    public async Task InitializeAsync()
+    {
+        var first = await StartNodeAsync(seed: null);
+        var seed = AkkaCluster.Get(SystemOf(first)).SelfAddress.ToString();
+        _nodes.Add(first);
+        var others = await Task.WhenAll(StartNodeAsync(seed), StartNodeAsync(seed));
+        _nodes.AddRange(others);
+
+        await WaitUntilAsync(() => _nodes.All(n => UpMembers(n) == 3), TimeSpan.FromSeconds(60), "three members Up on every node");
+        await WaitForBroadcastPathsAsync();
+    }
+
+    /// <inheritdoc />
+    public async Task DisposeAsync()
+    {
+        // Stop in reverse, so the node that formed the cluster leaves last.
+        for (var i = _nodes.Count - 1; i >= 0; i--)
+        {
+            await _nodes[i].DisposeAsync();
+        }
+    }
+
+    /// <summary>The actor system of a node.</summary>
+    public static ActorSystem SystemOf(RelayServer node) =>
+        (ActorSystem)node.App.Services.GetService(typeof(ActorSystem))!;
+
+    /// <summary>Polls <paramref name="condition"/> until it holds; fails after <paramref name="timeout"/>.</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string what)
+    {
+        var watch = Stopwatch.StartNew();
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
+        while (!condition())
+        {
+            Assert.True(watch.Elapsed < timeout, $"timed out after {timeout} waiting for {what}");
+            await timer.WaitForNextTickAsync();
+        }
+    }
+
+    /// <summary>Everything that arrives at <paramref name="client"/> until nothing has for <paramref name="quiet"/>.</summary>
+    public static async Task<List<string>> ReceiveUntilQuietAsync(TestClient client, TimeSpan quiet)
+    {
+        var texts = new List<string>();
+        while (true)
+        {
+            Received received;
+            try
+            {
+                received = await client.ReceiveAsync(quiet);
+            }
+            catch (TimeoutException)
+            {
+                return texts;
+            }
+
+            Assert.False(received.IsEnd, $"the connection ended: {received}");
+            texts.Add(received.Text!);
+        }
+    }
+
+    private static int UpMembers(RelayServer node) =>
+        AkkaCluster.Get(SystemOf(node)).State.Members.Count(m => m.Status == MemberStatus.Up);
+
+    private static Task<RelayServer> StartNodeAsync(string? seed)
+    {
+        var settings = new List<(string, string)>
+        {
+            ("Relay:MaxSessionsPerUser", MaxSessionsPerUser.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("Relay:Cluster:Enabled", "true"),
+            ("Relay:Cluster:Port", "0"),
+        };
+        if (seed is not null)
+        {
+            settings.Add(("Relay:Cluster:SeedNodes:0", seed));
+        }
+
+        return RelayServer.StartAsync(settings.ToArray());
+    }
+
+    // Distributed pub-sub learns of other nodes' subscribers by gossip: wait until a broadcast
+    // from each node reaches a client on every node, so tests start from a settled cluster.
+    private async Task WaitForBroadcastPathsAsync()
+    {
+        var listeners = new List<TestClient>();
+        try
+        {
+            foreach (var node in _nodes)
+            {
+                listeners.Add(await node.ConnectAsync(Ids.Next()));
+            }
+
+            var watch = Stopwatch.StartNew();
+            for (var round = 0; ; round++)
+            {
+                var marker = $"warm-up {round}";
+                foreach (var listener in listeners)
+                {
+                    await listener.BroadcastAsync(marker);
+                }
+
+                var complete = true;
+                foreach (var listener in listeners)
+                {
+                    var seen = (await ReceiveUntilQuietAsync(listener, TimeSpan.FromMilliseconds(500)))
+                        .Count(text => text.Contains(marker, StringComparison.Ordinal));
+                    complete &= seen == listeners.Count;
+                }
+
+                if (complete)
+                {
+                    return;
+                }
+
+                Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), "broadcasts did not reach every node within 30 s");
+            }
+        }
+        finally
+        {
+            foreach (var listener in listeners)
+            {
+                await listener.DisposeAsync();
+            }
+        }
+    }
+}
