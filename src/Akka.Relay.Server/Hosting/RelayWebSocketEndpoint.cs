@@ -19,6 +19,7 @@ public sealed class RelayWebSocketEndpoint
     private readonly IRequiredActor<HubActor> _hub;
     private readonly IOptions<RelayOptions> _options;
     private readonly IHostApplicationLifetime _lifetime;
+    private readonly DrainState _drain;
     private readonly ILogger<RelayWebSocketEndpoint> _logger;
 
     /// <summary>Creates the endpoint.</summary>
@@ -27,12 +28,14 @@ public sealed class RelayWebSocketEndpoint
         IRequiredActor<HubActor> hub,
         IOptions<RelayOptions> options,
         IHostApplicationLifetime lifetime,
+        DrainState drain,
         ILogger<RelayWebSocketEndpoint> logger)
     {
         _system = system;
         _hub = hub;
         _options = options;
         _lifetime = lifetime;
+        _drain = drain;
         _logger = logger;
     }
 
@@ -58,7 +61,7 @@ public sealed class RelayWebSocketEndpoint
             return;
         }
 
-        if (_lifetime.ApplicationStopping.IsCancellationRequested)
+        if (_drain.IsDraining || _lifetime.ApplicationStopping.IsCancellationRequested)
         {
             await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "server is shutting down");
             return;

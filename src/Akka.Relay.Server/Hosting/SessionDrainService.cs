@@ -13,13 +13,15 @@ namespace Akka.Relay.Server.Hosting;
 public sealed class SessionDrainService : IHostedLifecycleService
 {
     private readonly IRequiredActor<HubActor> _hub;
+    private readonly DrainState _drain;
     private readonly IOptions<RelayOptions> _options;
     private readonly ILogger<SessionDrainService> _logger;
 
     /// <summary>Creates the service.</summary>
-    public SessionDrainService(IRequiredActor<HubActor> hub, IOptions<RelayOptions> options, ILogger<SessionDrainService> logger)
+    public SessionDrainService(IRequiredActor<HubActor> hub, DrainState drain, IOptions<RelayOptions> options, ILogger<SessionDrainService> logger)
     {
         _hub = hub;
+        _drain = drain;
         _options = options;
         _logger = logger;
     }
@@ -27,6 +29,7 @@ public sealed class SessionDrainService : IHostedLifecycleService
     /// <inheritdoc />
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
+        _drain.Begin();
         var timeout = _options.Value.DrainTimeout;
         try
         {

@@ -65,7 +65,11 @@ public sealed class RelayServer : IAsyncDisposable
     /// <summary>Stops the server gracefully (drains sessions with 1001). Calling it again returns the same stop.</summary>
     public Task StopAsync() => _stopping ??= _app.StopAsync().WaitAsync(TimeSpan.FromSeconds(60));
 
-    /// <summary>Completes when the host has begun to stop (<c>IHostApplicationLifetime.ApplicationStopping</c>).</summary>
+    /// <summary>
+    /// Completes when <c>IHostApplicationLifetime.ApplicationStopping</c> fires. The host fires it only after every
+    /// <c>IHostedLifecycleService.StoppingAsync</c> has returned, i.e. after the session drain has finished (seen here):
+    /// to act while the drain is still open, wait for a session's 1001 close instead.
+    /// </summary>
     public Task Stopping
     {
         get

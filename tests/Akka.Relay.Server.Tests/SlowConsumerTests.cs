@@ -1,0 +1,241 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.WebSockets;
+using Akka.Relay.Server.Tests.Infrastructure;
+
+namespace Akka.Relay.Server.Tests;
+
+/// <summary>
+/// PROTOCOL.md §6: a session whose bounded outbound queue overflows is closed with 1008 "slow consumer";
+/// the sender, the hub and every other session carry on unaffected.
+/// </summary>
+public sealed class SlowConsumerTests
+{
+    /// <summary>A small outbound queue, so that a stalled client overflows it quickly.</summary>
+    private const int Capacity = 16;
+
+    /// <summary>
+    /// Senders here keep fewer messages than <see cref="Capacity"/> unanswered, so that only the stalled client
+    /// can ever have a full queue (their own acks and deliveries never pile up past it).
+    /// </summary>
+    private const int Window = 4;
+
+    /// <summary>Upper bound on a flood: far more than socket buffers can hold.</summary>
+    private const int MaxFlood = 200_000;
+
+    private static readonly string Padding = new('x', 380);
+
+    // A long close timeout: the stalled client reads only after it has been declared slow, and should
+    // then still see the close frame rather than an abort.
+    private static Task<RelayServer> StartAsync() => RelayServer.StartAsync(
+        ("Relay:OutboundQueueCapacity", Capacity.ToString(CultureInfo.InvariantCulture)),
+        ("Relay:CloseTimeout", "00:00:30"));
+
+    private static string Flood(ulong receiver, int seq) =>
+        $$"""{"type":1,"receiver":{{receiver}},"seq":{{seq}},"content":"{{Padding}}"}""";
+
+    private static string FloodBroadcast(int seq) =>
+        $$"""{"type":3,"seq":{{seq}},"content":"{{Padding}}"}""";
+
+    /// <summary>
+    /// Reads what a stalled client was sent before it was closed: a prefix of <paramref name="expected"/>
+    /// (stamped by <paramref name="senderId"/>), in order, then the 1008 "slow consumer" close frame.
+    /// Returns how many messages it got.
+    /// </summary>
+    private static async Task<int> AssertClosedAsSlowConsumerAsync(TestClient stalled, Func<int, string> expected, ulong senderId)
+    {
+        for (var k = 0; ; k++)
+        {
+            var received = await stalled.ReceiveAsync();
+            if (received.IsEnd)
+            {
+                Assert.False(received.Aborted, $"expected the close frame, got {received} after {k} messages");
+                Assert.Equal(WebSocketCloseStatus.PolicyViolation, received.CloseStatus);
+                Assert.Equal("slow consumer", received.CloseDescription);
+                return k;
+            }
+
+            Wire.AssertStamped(expected(k), received.Text!, senderId);
+        }
+    }
+
+    /// <summary>
+    /// Exchanges messages between two clients in small windows, both ways, checking every message arrives
+    /// in order and every ack is "success send", until <paramref name="until"/> completes and at least
+    /// <paramref name="minRounds"/> rounds are done. Returns the number of rounds.
+    /// </summary>
+    private static async Task<int> ExchangeAsync(TestClient a, ulong aId, TestClient b, ulong bId, Task until, int minRounds)
+    {
+        var rounds = 0;
+        while (!until.IsCompleted || rounds < minRounds)
+        {
+            foreach (var (from, fromId, to, toId) in new[] { (a, aId, b, bId), (b, bId, a, aId) })
+            {
+                var batch = Enumerable.Range(0, Window).Select(i => Wire.Send(toId, $"r{rounds}-{i}")).ToList();
+                foreach (var message in batch)
+                {
+                    await from.SendTextAsync(message);
+                }
+
+                foreach (var message in batch)
+                {
+                    Wire.AssertStamped(message, await to.ReceiveTextAsync(), fromId);
+                }
+
+                for (var i = 0; i < Window; i++)
+                {
+                    Assert.Equal(Wire.SuccessSend(toId), await from.ReceiveTextAsync());
+                }
+            }
+
+            rounds++;
+            Assert.True(rounds < MaxFlood, "the flood never ended");
+        }
+
+        return rounds;
+    }
+
+    [Fact]
+    public async Task A_stalled_receiver_is_closed_with_1008_while_another_pair_is_unaffected()
+    {
+        await using var server = await StartAsync();
+        var (f, v, a, b) = (Ids.Next(), Ids.Next(), Ids.Next(), Ids.Next());
+        await using var flooder = await server.ConnectAsync(f);
+        await using var victim = await server.ConnectStalledAsync(v);
+        await using var alice = await server.ConnectAsync(a);
+        await using var bob = await server.ConnectAsync(b);
+
+        // The flooder sends to the stalled client in windows until the acks turn "not online": the
+        // server closed and unregistered it. Once "not online", it stays so.
+        var flood = Task.Run(async () =>
+        {
+            var seq = 0;
+            var delivered = 0;
+            while (true)
+            {
+                for (var i = 0; i < Window * 2; i++)
+                {
+                    await flooder.SendTextAsync(Flood(v, seq++));
+                }
+
+                var offline = false;
+                for (var i = 0; i < Window * 2; i++)
+                {
+                    var ack = await flooder.ReceiveTextAsync();
+                    if (!offline && ack == Wire.SuccessSend(v))
+                    {
+                        delivered++;
+                        continue;
+                    }
+
+                    Assert.Equal(Wire.NotOnline(v), ack);
+                    offline = true;
+                }
+
+                if (offline)
+                {
+                    return delivered;
+                }
+
+                Assert.True(seq < MaxFlood, $"the stalled client was never closed ({seq} messages sent)");
+            }
+        });
+
+        // Meanwhile another pair talks, and keeps talking until the flood is over.
+        var rounds = await ExchangeAsync(alice, a, bob, b, flood, minRounds: 50);
+        var acked = await flood;
+        Assert.True(rounds >= 50);
+        Assert.True(acked > Capacity, $"only {acked} messages were acked before the stalled client was closed");
+
+        // The stalled client, once it reads, gets what was written before the close, in order, then 1008.
+        var got = await AssertClosedAsSlowConsumerAsync(victim, k => Flood(v, k), f);
+        Assert.True(got < acked, $"the stalled client read {got} of {acked} messages: it was not really stalled");
+
+        // The flooder itself was never closed, and everyone else carries on.
+        await Probe.AssertOfflineAsync(flooder, v);
+        await Probe.RoundTripAsync(flooder, f, alice, a, "after the flood");
+        await Probe.RoundTripAsync(bob, b, flooder, f, "and back");
+    }
+
+    [Fact]
+    public async Task Only_the_stalled_session_of_a_user_is_closed_its_reading_session_gets_every_message()
+    {
+        await using var server = await StartAsync();
+        var (f, u) = (Ids.Next(), Ids.Next());
+        await using var flooder = await server.ConnectAsync(f);
+        await using var stalled = await server.ConnectStalledAsync(u);
+        await using var reading = await server.ConnectAsync(u);
+        var before = (await server.GetHubStatsAsync()).Sessions;
+
+        // Flood the user in windows until the hub holds one session less; the reading session must get
+        // every message in order, and every ack is "success send" (the user always has a session).
+        var seq = 0;
+        while ((await server.GetHubStatsAsync()).Sessions == before)
+        {
+            var start = seq;
+            for (var i = 0; i < Window * 2; i++)
+            {
+                await flooder.SendTextAsync(Flood(u, seq++));
+            }
+
+            for (var k = start; k < seq; k++)
+            {
+                Wire.AssertStamped(Flood(u, k), await reading.ReceiveTextAsync(), f);
+                Assert.Equal(Wire.SuccessSend(u), await flooder.ReceiveTextAsync());
+            }
+
+            Assert.True(seq < MaxFlood, $"the stalled session was never closed ({seq} messages sent)");
+        }
+
+        Assert.Equal(before - 1, (await server.GetHubStatsAsync()).Sessions);
+        var got = await AssertClosedAsSlowConsumerAsync(stalled, k => Flood(u, k), f);
+        Assert.True(got < seq);
+
+        for (var i = 0; i < 20; i++)
+        {
+            await Probe.RoundTripAsync(flooder, f, reading, u, "still yours " + i);
+        }
+    }
+
+    [Fact]
+    public async Task A_stalled_client_in_a_broadcast_flood_is_closed_and_everyone_else_gets_every_broadcast()
+    {
+        await using var server = await StartAsync();
+        var (f, s, o) = (Ids.Next(), Ids.Next(), Ids.Next());
+        await using var broadcaster = await server.ConnectAsync(f);
+        await using var stalled = await server.ConnectStalledAsync(s);
+        await using var other = await server.ConnectAsync(o);
+        await using var broadcasterSibling = await server.ConnectAsync(f);
+        var readers = new[] { broadcaster, other, broadcasterSibling };
+        var before = (await server.GetHubStatsAsync()).Sessions;
+        Assert.Equal(4, before);
+
+        var seq = 0;
+        var watch = Stopwatch.StartNew();
+        while ((await server.GetHubStatsAsync()).Sessions == before)
+        {
+            var start = seq;
+            for (var i = 0; i < Window; i++)
+            {
+                await broadcaster.SendTextAsync(FloodBroadcast(seq++));
+            }
+
+            foreach (var reader in readers)
+            {
+                for (var k = start; k < seq; k++)
+                {
+                    Wire.AssertStamped(FloodBroadcast(k), await reader.ReceiveTextAsync(), f);
+                }
+            }
+
+            Assert.True(seq < MaxFlood, $"the stalled client was never closed ({seq} broadcasts sent after {watch.Elapsed})");
+        }
+
+        var got = await AssertClosedAsSlowConsumerAsync(stalled, FloodBroadcast, f);
+        Assert.True(got < seq);
+        await Probe.AssertOfflineAsync(broadcaster, s);
+        await Probe.RoundTripAsync(broadcaster, f, other, o, "carry on");
+        await Probe.RoundTripAsync(other, o, broadcasterSibling, f, "to both of f's sessions");
+        Wire.AssertStamped(Wire.Send(f, "to both of f's sessions"), await broadcaster.ReceiveTextAsync(), o);
+    }
+}
