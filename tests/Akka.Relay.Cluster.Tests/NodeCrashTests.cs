@@ -76,7 +76,13 @@ public sealed class NodeCrashTests
         _output.WriteLine($"entity on the killed node: {recovered.Count} users offline after [{string.Join(", ", recovered.Select(t => $"{t.TotalSeconds:F1} s"))}]");
         Assert.All(outcomes, o => Assert.True(o.Offline < OfflineWindow, $"a user read 'not online' only {o.Offline} after the kill"));
 
-        // The survivors still relay both ways.
+        // The survivors still relay both ways. If bob's or alice's directory entity lived on
+        // the dead node, that pair waits until the entity has moved (the Split Brain Resolver
+        // downs the node after ~9 s); every other pair on the survivors never stopped.
+        await UntilAckAsync(alice, b, Wire.SuccessSend(b), TimeSpan.FromSeconds(30), node1);
+        await UntilAckAsync(bob, a, Wire.SuccessSend(a), TimeSpan.FromSeconds(30), node1);
+        _output.WriteLine($"survivors alice and bob relay {sinceKill.Elapsed.TotalSeconds:F1} s after the kill");
+        await DrainAsync(alice);
         await DrainAsync(bob);
         await Probe.RoundTripAsync(alice, a, bob, b, "after the crash");
         await Probe.RoundTripAsync(bob, b, alice, a, "after the crash, back");
