@@ -121,6 +121,7 @@ public sealed class BenchOptions
             --max-messages N   bound on messages sent (default 100000000)
             --label TEXT  --quiet  --allow-remote (targets outside 127.0.0.0/8 and ::1)
           compare-report --run LABEL FILE[+FILE...] ...   medians/ranges/ratios of JSON results
+                                                          (compare-report --help for its options)
         exit codes: 0 done, 1 usage, 2 setup failure (cannot connect), 3 run exceeded its time bound
         """;
 

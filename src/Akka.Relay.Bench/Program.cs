@@ -14,6 +14,12 @@ try
 {
     if (args[0] == "compare-report")
     {
+        if (args.Length == 1 || args[1] is "-h" or "--help")
+        {
+            Console.Out.WriteLine(CompareReport.Usage);
+            return args.Length == 1 ? 1 : 0;
+        }
+
         return CompareReport.Run(args[1..], Console.Out);
     }
 
@@ -74,11 +80,21 @@ try
 catch (UsageException e)
 {
     Console.Error.WriteLine($"error: {e.Message}");
-    Console.Error.WriteLine(BenchOptions.Usage);
+    if (args[0] != "compare-report")
+    {
+        Console.Error.WriteLine(BenchOptions.Usage);
+    }
+
     return 1;
 }
 catch (SetupException e)
 {
     Console.Error.WriteLine($"setup failed: {e.Message}");
     return 2;
+}
+catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
+{
+    // compare-report's input files, --json's output path.
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 1;
 }

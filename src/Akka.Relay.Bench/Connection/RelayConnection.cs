@@ -5,16 +5,16 @@ using System.Net.WebSockets;
 namespace Akka.Relay.Bench.Connection;
 
 /// <summary>
-/// One client session over a real <see cref="ClientWebSocket"/>: connect to <c>/ws/{id}</c>, send
+/// One client session over a real RFC 6455 WebSocket (see <see cref="ConnectionFactory"/>): connect to <c>/ws/{id}</c>, send
 /// text frames (one sender at a time), run a receive loop that hands every message to a sink and
 /// keeps a receive pending so the socket answers the server's pings, close.
 /// </summary>
 public sealed class RelayConnection : IDisposable
 {
-    private readonly ClientWebSocket _socket;
+    private readonly WebSocket _socket;
     private volatile bool _closing;
 
-    private RelayConnection(ClientWebSocket socket, ulong userId, TimeSpan handshake)
+    private RelayConnection(WebSocket socket, ulong userId, TimeSpan handshake)
     {
         _socket = socket;
         UserId = userId;
@@ -34,24 +34,19 @@ public sealed class RelayConnection : IDisposable
     public string? EndReason { get; private set; }
 
     /// <summary>Opens a session for <paramref name="userId"/> on <paramref name="server"/>; throws <see cref="ConnectException"/>.</summary>
-    public static async Task<RelayConnection> ConnectAsync(ConnectionFactory factory, Uri server, ulong userId, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task<RelayConnection> ConnectAsync(ConnectionFactory factory, Uri server, ulong userId, TimeSpan timeout, CancellationToken cancellationToken, int receiveBufferSize = 4096)
     {
-        var socket = new ClientWebSocket();
-        socket.Options.KeepAliveInterval = TimeSpan.Zero;
-        socket.Options.CollectHttpResponseDetails = true;
-        socket.Options.SetBuffer(1024, 1024);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(timeout);
         var started = Stopwatch.GetTimestamp();
         try
         {
-            await socket.ConnectAsync(ConnectionFactory.SessionUri(server, userId), factory.Invoker, cts.Token).ConfigureAwait(false);
+            var socket = await factory.OpenAsync(server, userId, receiveBufferSize, cts.Token).ConfigureAwait(false);
             return new RelayConnection(socket, userId, Stopwatch.GetElapsedTime(started));
         }
-        catch (Exception e)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            var reason = Classify(socket, e, cts.IsCancellationRequested && !cancellationToken.IsCancellationRequested);
-            socket.Dispose();
+            var reason = Classify(e, cts.IsCancellationRequested && !cancellationToken.IsCancellationRequested);
             throw new ConnectException(reason, $"cannot open {ConnectionFactory.SessionUri(server, userId)}: {reason} ({e.GetBaseException().Message})", e);
         }
     }
@@ -133,16 +128,21 @@ public sealed class RelayConnection : IDisposable
         _socket.Dispose();
     }
 
-    private static string Classify(ClientWebSocket socket, Exception e, bool timedOut)
+    private static string Classify(Exception e, bool timedOut)
     {
         if (timedOut)
         {
             return "timeout";
         }
 
-        if (socket.HttpStatusCode != 0 && socket.HttpStatusCode != System.Net.HttpStatusCode.SwitchingProtocols)
+        if (e is HandshakeException h)
         {
-            return $"http-{(int)socket.HttpStatusCode}";
+            return h.Status switch
+            {
+                0 => "not-http",
+                101 => "bad-upgrade",
+                _ => $"http-{h.Status}",
+            };
         }
 
         for (var inner = e; inner is not null; inner = inner.InnerException)

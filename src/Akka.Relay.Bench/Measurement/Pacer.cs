@@ -5,7 +5,9 @@ namespace Akka.Relay.Bench.Measurement;
 /// <summary>
 /// Paces one sender at a fixed rate. <see cref="NextAsync"/> waits for the next scheduled slot and
 /// returns its scheduled timestamp; a sender that fell behind gets its late slots at once (no
-/// silent skipping), so latency measured from the scheduled time includes any queueing it caused.
+/// silent skipping). The scenarios time latency from the actual send and record the lateness
+/// against this schedule separately (<c>send_lag</c>): timer jitter of the load generator is not
+/// the server's latency, but a server that stalls the window shows up there.
 /// </summary>
 public sealed class Pacer
 {

@@ -107,7 +107,8 @@ public static class ProcessProbe
             {
                 if (line.StartsWith(field, StringComparison.Ordinal) && line.Length > field.Length && line[field.Length] == ':')
                 {
-                    var parts = line[(field.Length + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                    // "VmRSS:\t  123456 kB": a tab, then padding spaces.
+                    var parts = line[(field.Length + 1)..].Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
                     return long.Parse(parts[0], CultureInfo.InvariantCulture);
                 }
             }

@@ -18,10 +18,11 @@ public static class BroadcastScenario
         ScenarioSteps.CheckFileLimit(count);
         var window = new MeasurementWindow(options.Pids);
         using var latency = new LatencyRecorder();
+        using var sendLag = new LatencyRecorder();
         var senders = new Broadcaster[options.Senders];
         for (var b = 0; b < senders.Length; b++)
         {
-            senders[b] = new Broadcaster(options.IdBase + (ulong)b, options.Window, options.Size, count);
+            senders[b] = new Broadcaster(options.IdBase + (ulong)b, options.Window, options.Size, count, window, sendLag);
         }
 
         var clients = new BroadcastClient[count];
@@ -74,6 +75,11 @@ public static class BroadcastScenario
         result.Add("broadcasts_per_s", Math.Round((end.Sent - begin.Sent) / seconds, 1), "msg/s");
         result.Add("deliveries_per_s", Math.Round(deliveries / seconds, 1), "msg/s");
         result.AddLatency("latency", latency.Snapshot());
+        if (options.Rate > 0)
+        {
+            result.AddLatency("send_lag", sendLag.Snapshot());
+        }
+
         result.Add("broadcasts_total", sentTotal, "msg");
         result.Add("deliveries_total", deliveredTotal, "msg");
         result.Add("deliveries_expected", sentTotal * count, "msg");

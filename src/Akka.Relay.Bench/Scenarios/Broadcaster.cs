@@ -19,13 +19,17 @@ public sealed class Broadcaster
     private readonly int _receivers;
     private readonly int _size;
     private readonly byte[] _buffer;
+    private readonly MeasurementWindow? _measurement;
+    private readonly LatencyRecorder? _sendLag;
     private long _sent;
     private long _completed;
 
     /// <summary>Creates the sender for <paramref name="userId"/>; each broadcast is expected by <paramref name="receivers"/> clients.</summary>
-    public Broadcaster(ulong userId, int window, int size, int receivers)
+    public Broadcaster(ulong userId, int window, int size, int receivers, MeasurementWindow? measurement = null, LatencyRecorder? sendLag = null)
     {
         UserId = userId;
+        _measurement = measurement;
+        _sendLag = sendLag;
         _slots = new SemaphoreSlim(window);
         _ring = new int[Math.Max(16, window * 2)];
         _receivers = receivers;
@@ -69,10 +73,17 @@ public sealed class Broadcaster
             while (!stop.IsCancellationRequested)
             {
                 await _slots.WaitAsync(stop).ConfigureAwait(false);
-                var stamp = pacer is null ? Stopwatch.GetTimestamp() : await pacer.NextAsync(stop).ConfigureAwait(false);
+                var scheduled = pacer is null ? 0 : await pacer.NextAsync(stop).ConfigureAwait(false);
                 if (!budget.TryTake())
                 {
                     break;
+                }
+
+                // Timed from the moment it goes to the socket; lateness against the schedule is recorded apart.
+                var stamp = Stopwatch.GetTimestamp();
+                if (pacer is not null && _measurement is { IsMeasuring: true })
+                {
+                    _sendLag?.RecordSince(scheduled, stamp);
                 }
 
                 var sequence = _sent;

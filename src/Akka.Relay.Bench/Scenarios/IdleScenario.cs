@@ -81,7 +81,7 @@ public static class IdleScenario
                     try
                     {
                         var connection = await RelayConnection.ConnectAsync(
-                            factory, options.Urls[index % options.Urls.Count], options.IdBase + (ulong)index, options.ConnectTimeout, abort).ConfigureAwait(false);
+                            factory, options.Urls[index % options.Urls.Count], options.IdBase + (ulong)index, options.ConnectTimeout, abort, receiveBufferSize: 256).ConfigureAwait(false);
                         latency.RecordMicros((long)connection.Handshake.TotalMicroseconds);
                         connections[index] = connection;
                         receiveLoops.Add(connection.ReceiveLoopAsync(sink, 256));

@@ -15,6 +15,7 @@ public sealed class PairClient : IMessageSink
 {
     private readonly MeasurementWindow _window;
     private readonly LatencyRecorder _latency;
+    private readonly LatencyRecorder? _sendLag;
     private readonly SemaphoreSlim _slots;
     private readonly byte[] _buffer;
     private readonly int _size;
@@ -29,12 +30,13 @@ public sealed class PairClient : IMessageSink
     private long _expectedSequence;
 
     /// <summary>Creates the client for <paramref name="userId"/>.</summary>
-    public PairClient(ulong userId, int window, int size, MeasurementWindow measurement, LatencyRecorder latency)
+    public PairClient(ulong userId, int window, int size, MeasurementWindow measurement, LatencyRecorder latency, LatencyRecorder? sendLag = null)
     {
         UserId = userId;
         _size = size;
         _window = measurement;
         _latency = latency;
+        _sendLag = sendLag;
         _slots = new SemaphoreSlim(window);
         _buffer = new byte[WireFormat.MaxEncodedLength(size)];
     }
@@ -139,10 +141,18 @@ public sealed class PairClient : IMessageSink
             while (!stop.IsCancellationRequested)
             {
                 await _slots.WaitAsync(stop).ConfigureAwait(false);
-                var stamp = pacer is null ? Stopwatch.GetTimestamp() : await pacer.NextAsync(stop).ConfigureAwait(false);
+                var scheduled = pacer is null ? 0 : await pacer.NextAsync(stop).ConfigureAwait(false);
                 if (!budget.TryTake())
                 {
                     break;
+                }
+
+                // Latency is timed from the moment the message goes to the socket; how late that
+                // is against the pacer's schedule (timer jitter, a full window) is recorded apart.
+                var stamp = Stopwatch.GetTimestamp();
+                if (pacer is not null && _window.IsMeasuring)
+                {
+                    _sendLag?.RecordSince(scheduled, stamp);
                 }
 
                 var length = WireFormat.EncodeTimed(_buffer, WireFormat.TypeSend, UserId, Peer.UserId, _sent, stamp, _size);

@@ -18,10 +18,11 @@ public static class PairsScenario
         ScenarioSteps.CheckFileLimit(count);
         var window = new MeasurementWindow(options.Pids);
         using var latency = new LatencyRecorder();
+        using var sendLag = new LatencyRecorder();
         var clients = new PairClient[count];
         for (var i = 0; i < count; i++)
         {
-            clients[i] = new PairClient(options.IdBase + (ulong)i, options.Window, options.Size, window, latency);
+            clients[i] = new PairClient(options.IdBase + (ulong)i, options.Window, options.Size, window, latency, sendLag);
         }
 
         for (var i = 0; i < count; i += 2)
@@ -74,6 +75,11 @@ public static class PairsScenario
         result.Add("delivered_per_s", Math.Round(delivered / seconds, 1), "msg/s");
         result.Add("acks_per_s", Math.Round((end.Acked - begin.Acked) / seconds, 1), "msg/s");
         result.AddLatency("latency", latency.Snapshot());
+        if (options.Rate > 0)
+        {
+            result.AddLatency("send_lag", sendLag.Snapshot());
+        }
+
         result.Add("sent_total", clients.Sum(c => c.Sent), "msg");
         result.Add("delivered_total", clients.Sum(c => c.Delivered), "msg");
         result.Add("acked_total", clients.Sum(c => c.Acked), "msg");
