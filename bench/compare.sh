@@ -23,6 +23,7 @@
 #   --relay-dll PATH     use this Akka.Relay.Server.dll instead of building (RELAY_DLL)
 #   --go-bin PATH        use this go-seed binary instead of building (GO_BIN)
 #   --quick              2 s warmup / 3 s window / 2,000 idle connections, for a smoke test
+#   WARMUP (15 s), WARMUP_CONNECT (5 s), DURATION (10 s), HOLD (idle hold, 25 s): run lengths
 # The Go sources are taken from GO_SEED (default ../shared/peers/go-seed), copied and built
 # with their build.sh (Debian's golang-go and gorilla packages, installed by apt if missing).
 #
@@ -63,7 +64,8 @@ done
 declare -A args metrics targets title
 # Each run starts a fresh server: the relay's JIT (tiering, PGO) needs ~10-15 s of load on 2
 # busy cores before its code is steady, so the message scenarios warm up 15 s (Go gets the same).
-warm=15; warm_connect=5; dur=10; hold=25; idle_n=10000; idle19k_n=19000
+warm="${WARMUP:-15}"; warm_connect="${WARMUP_CONNECT:-5}"; dur="${DURATION:-10}"; hold="${HOLD:-25}"
+idle_n=10000; idle19k_n=19000
 if ((quick)); then warm=2; warm_connect=2; dur=3; hold=5; idle_n=2000; idle19k_n=3000; fi
 args[pairs]="pairs --pairs 50 --window 32 --size 100 --warmup $warm --duration $dur"
 args[pairs-rate]="pairs --pairs 50 --window 32 --size 100 --rate 10000 --warmup $warm --duration $dur"
@@ -80,7 +82,7 @@ title[idle-19k]="idle: $idle19k_n connections held ${hold} s"
 lat="latency_p50_us,latency_p90_us,latency_p99_us,latency_p99_9_us,latency_max_us"
 res="server_cpu_cores,client_cpu_cores,server_peak_rss_kib,load_avg_1m"
 metrics[pairs]="delivered_per_s,acks_per_s,server_cpu_us_per_msg,client_cpu_us_per_msg,$lat,lost,unanswered,fifo_violations,unexpected_messages,$res"
-metrics[pairs-rate]="delivered_per_s,$lat,server_cpu_us_per_msg,client_cpu_us_per_msg,lost,fifo_violations,$res"
+metrics[pairs-rate]="delivered_per_s,$lat,send_lag_p50_us,send_lag_p99_us,send_lag_max_us,server_cpu_us_per_msg,client_cpu_us_per_msg,lost,fifo_violations,$res"
 metrics[broadcast]="broadcasts_per_s,deliveries_per_s,server_cpu_us_per_delivery,client_cpu_us_per_delivery,$lat,missing_deliveries,fifo_violations,$res"
 metrics[idle]="connected,connect_failures,open_at_end,dropped_while_held,server_kib_per_connection,server_rss_before_kib,server_rss_end_kib,connect_latency_p50_us,connect_latency_p99_us,server_cpu_cores,server_peak_rss_kib,load_avg_1m"
 metrics[idle-19k]="${metrics[idle]}"
