@@ -95,13 +95,7 @@ public sealed class HubActor : ReceiveActor, IWithTimers
             return;
         }
 
-        if (!_sessionsByUser.TryGetValue(message.UserId, out var sessions))
-        {
-            sessions = new List<IActorRef>(1);
-            _sessionsByUser[message.UserId] = sessions;
-        }
-
-        if (sessions.Count >= _settings.MaxSessionsPerUser)
+        if (_sessionsByUser.TryGetValue(message.UserId, out var sessions) && sessions.Count >= _settings.MaxSessionsPerUser)
         {
             Sender.Tell(new RegistrationRefused(
                 message.UserId,
@@ -110,7 +104,7 @@ public sealed class HubActor : ReceiveActor, IWithTimers
             return;
         }
 
-        Route(message.UserId, message.Session, sessions);
+        Route(message.UserId, message.Session);
         Watch(message.Session);
         Sender.Tell(new Registered(message.UserId));
     }
@@ -131,13 +125,7 @@ public sealed class HubActor : ReceiveActor, IWithTimers
 
         if (!_userBySession.ContainsKey(claimed.Session))
         {
-            if (!_sessionsByUser.TryGetValue(claimed.UserId, out var sessions))
-            {
-                sessions = new List<IActorRef>(1);
-                _sessionsByUser[claimed.UserId] = sessions;
-            }
-
-            Route(claimed.UserId, claimed.Session, sessions);
+            Route(claimed.UserId, claimed.Session);
         }
 
         claimed.Session.Tell(new Registered(claimed.UserId));
@@ -157,8 +145,14 @@ public sealed class HubActor : ReceiveActor, IWithTimers
         Sender.Tell(new SessionsReport(query.UserId, sessions));
     }
 
-    private void Route(ulong userId, IActorRef session, List<IActorRef> sessions)
+    private void Route(ulong userId, IActorRef session)
     {
+        if (!_sessionsByUser.TryGetValue(userId, out var sessions))
+        {
+            sessions = new List<IActorRef>(1);
+            _sessionsByUser[userId] = sessions;
+        }
+
         sessions.Add(session);
         _userBySession[session] = userId;
     }
