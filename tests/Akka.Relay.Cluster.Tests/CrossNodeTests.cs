@@ -220,6 +220,22 @@ public sealed class CrossNodeTests
     }
 
     [Fact]
+    public async Task Every_node_is_ready_and_reports_itself_up_among_three_members()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            using var http = Node(i).CreateHttpClient();
+            using var response = await http.GetAsync("readyz");
+            using var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+            var cluster = body.RootElement.GetProperty("checks").GetProperty("cluster");
+            Assert.Equal("member up", cluster.GetProperty("description").GetString());
+            Assert.Equal(3, cluster.GetProperty("data").GetProperty("membersUp").GetInt32());
+            Assert.Equal("Up", cluster.GetProperty("data").GetProperty("selfStatus").GetString());
+        }
+    }
+
+    [Fact]
     public void Split_brain_resolver_and_failure_detector_run_with_the_documented_settings()
     {
         var config = ClusterNodes.SystemOf(Node(0)).Settings.Config;

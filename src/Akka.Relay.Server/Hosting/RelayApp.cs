@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Hosting;
 using Akka.Relay.Actors.Hub;
+using Akka.Relay.Server.Health;
 using Microsoft.Extensions.Options;
 
 namespace Akka.Relay.Server.Hosting;
@@ -41,6 +42,7 @@ public static class RelayApp
         builder.Services.AddSingleton<DrainState>();
         builder.Services.AddSingleton<RelayWebSocketEndpoint>();
         builder.Services.AddHostedService<SessionDrainService>();
+        builder.Services.AddRelayHealthChecks();
 
         builder.Services.AddAkka(ActorSystemName, (akka, services) =>
         {
@@ -72,6 +74,7 @@ public static class RelayApp
         app.UseWebSockets();
         var endpoint = app.Services.GetRequiredService<RelayWebSocketEndpoint>();
         app.Map("/ws/{id?}", endpoint.HandleAsync);
+        app.MapRelayHealthChecks();
         return app;
     }
 }

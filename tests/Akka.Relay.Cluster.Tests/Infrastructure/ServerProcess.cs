@@ -105,6 +105,24 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Asks the process to stop the way an orchestrator does (SIGTERM) and returns its exit code.</summary>
+    public async Task<int> TerminateAsync(TimeSpan timeout)
+    {
+        var process = _process ?? throw new InvalidOperationException("not started");
+        Assert.Equal(0, SendSignal(process.Id, SigTerm));
+        await process.WaitForExitAsync().WaitAsync(timeout);
+        return process.ExitCode;
+    }
+
+    /// <summary>GET <paramref name="path"/> on this node and its JSON body.</summary>
+    public async Task<(HttpStatusCode Status, System.Text.Json.JsonElement Body)> GetJsonAsync(string path)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{HttpPort}/"), Timeout = TimeSpan.FromSeconds(10) };
+        using var response = await http.GetAsync(path);
+        using var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return (response.StatusCode, body.RootElement.Clone());
+    }
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
@@ -130,6 +148,11 @@ public sealed class ServerProcess : IAsyncDisposable
             return dll;
         }
     }
+
+    private const int SigTerm = 15;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
 
     private static int FreePort()
     {

@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.WebSockets;
+using Akka.Relay.Cluster.Tests.Infrastructure;
+using Akka.Relay.Server.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Akka.Relay.Cluster.Tests;
+
+/// <summary>
+/// Three real server processes: one is stopped with SIGTERM. It closes its sessions with 1001,
+/// leaves the cluster, hands its directory shards over and exits 0; the others never stop serving.
+/// </summary>
+public sealed class NodeLeaveTests
+{
+    private const int Stayers = 12;
+    private readonly ITestOutputHelper _output;
+
+    public NodeLeaveTests(ITestOutputHelper output)
+    {
+        _output = output;
+    }
+
+    [Fact]
+    public async Task A_node_stopped_gracefully_closes_with_1001_hands_its_shards_over_and_exits_0()
+    {
+        await using var node1 = ServerProcess.Create(seed: null);
+        node1.Start();
+        await using var probe1 = await ProcessProbes.ConnectWhenUpAsync(node1, Ids.Next(), TimeSpan.FromSeconds(60));
+        await using var node2 = ServerProcess.Create(node1.ClusterAddress);
+        await using var node3 = ServerProcess.Create(node1.ClusterAddress);
+        node2.Start();
+        node3.Start();
+
+        var a = Ids.Next();
+        await using var alice = await ProcessProbes.ConnectWhenUpAsync(node1, a, TimeSpan.FromSeconds(60));
+        var leavers = new List<(ulong Id, TestClient Client)>();
+        for (var i = 0; i < 4; i++)
+        {
+            var id = Ids.Next();
+            leavers.Add((id, await ProcessProbes.ConnectWhenUpAsync(node3, id, TimeSpan.FromSeconds(60))));
+        }
+
+        // Users on node 2: with 100 shards over three nodes, about a third of their directory
+        // entities live on node 3 and must move when it leaves, with their state rebuilt.
+        var stayers = new List<(ulong Id, TestClient Client)>();
+        for (var i = 0; i < Stayers; i++)
+        {
+            var id = Ids.Next();
+            stayers.Add((id, await ProcessProbes.ConnectWhenUpAsync(node2, id, TimeSpan.FromSeconds(60))));
+        }
+
+        await ProcessProbes.UntilAckAsync(alice, leavers[0].Id, Wire.SuccessSend(leavers[0].Id), TimeSpan.FromSeconds(60), node3);
+        await WaitForMembersUpAsync(node1, 3, TimeSpan.FromSeconds(60));
+        foreach (var (id, _) in leavers.Concat(stayers))
+        {
+            await ProcessProbes.UntilAckAsync(alice, id, Wire.SuccessSend(id), TimeSpan.FromSeconds(30), node3);
+        }
+
+        var sinceTerm = Stopwatch.StartNew();
+        var exit = node3.TerminateAsync(TimeSpan.FromSeconds(60));
+
+        // Every session on the leaving node is closed with 1001 (going away) by the server.
+        foreach (var (_, client) in leavers)
+        {
+            var end = await client.ReceiveEndAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, end.CloseStatus);
+        }
+
+        var closed = sinceTerm.Elapsed;
+        // Closed sessions stop counting as online at once, as after any clean close.
+        foreach (var (id, _) in leavers)
+        {
+            var (elapsed, _) = await Probe.UntilOfflineAsync(alice, id, TimeSpan.FromSeconds(1));
+            _output.WriteLine($"leaver {id} not online {elapsed.TotalMilliseconds:F0} ms after its 1001 was read");
+        }
+
+        Assert.Equal(0, await exit);
+        var exited = sinceTerm.Elapsed;
+        await WaitForMembersUpAsync(node1, 2, TimeSpan.FromSeconds(30));
+        await WaitForMembersUpAsync(node2, 2, TimeSpan.FromSeconds(30));
+        var removed = sinceTerm.Elapsed;
+
+        // The stayers' entities that lived on node 3 came back on a survivor with the right
+        // state: every stayer still reads "success send", without waiting for a failure detector.
+        var longest = TimeSpan.Zero;
+        foreach (var (id, _) in stayers)
+        {
+            var sent = Stopwatch.StartNew();
+            await alice.SendToAsync(id, "still there?");
+            Assert.Equal(Wire.SuccessSend(id), await alice.ReceiveTextAsync());
+            longest = sent.Elapsed > longest ? sent.Elapsed : longest;
+        }
+
+        foreach (var (id, client) in stayers)
+        {
+            await ProcessProbes.DrainAsync(client);
+            await Probe.RoundTripAsync(alice, a, client, id, "after the leave");
+        }
+
+        _output.WriteLine($"SIGTERM -> sessions closed {closed.TotalSeconds:F1} s, exit 0 {exited.TotalSeconds:F1} s, survivors see 2 members {removed.TotalSeconds:F1} s; slowest stayer ack afterwards {longest.TotalMilliseconds:F0} ms");
+    }
+
+    private static async Task WaitForMembersUpAsync(ServerProcess node, int expected, TimeSpan timeout)
+    {
+        var watch = Stopwatch.StartNew();
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(200));
+        var last = -1;
+        while (true)
+        {
+            var (status, body) = await node.GetJsonAsync("readyz");
+            var cluster = body.GetProperty("checks").GetProperty("cluster");
+            last = cluster.TryGetProperty("data", out var data) ? data.GetProperty("membersUp").GetInt32() : -1;
+            if (status == HttpStatusCode.OK && last == expected)
+            {
+                return;
+            }
+
+            Assert.True(watch.Elapsed < timeout, $"node still reports {last} members up (status {status}) after {timeout}\n{node.Log}");
+            await timer.WaitForNextTickAsync();
+        }
+    }
+}
