@@ -42,8 +42,8 @@ ref="${REF:-}"
 go_bin="${GO_BIN:-}"
 quick=0
 
-die() { echo "compare.sh: $*" >&2; exit 2; }
-log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
 
 while (($#)); do
   case "$1" in
@@ -96,14 +96,7 @@ targets[idle-19k]="open_at_end value>=$idle19k_n;dropped_while_held value<=0"
 for s in $scenarios; do [[ -n "${args[$s]:-}" ]] || die "unknown scenario '$s'"; done
 
 # --- cleanup: every server this script started dies with it ----------------------------------
-declare -a started=()
-cleanup() {
-  local pid
-  for pid in "${started[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  sleep 1
-  for pid in "${started[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
 mkdir -p "$out/build"
@@ -111,44 +104,10 @@ out="$(cd "$out" && pwd)"
 log "results in $out"
 
 # --- build ------------------------------------------------------------------------------------
-build_dotnet() { # source root, project, copy-to
-  local src="$1" project="$2" dest="$3" attempt
-  for attempt in 1 2 3; do
-    if dotnet build -c Release --nologo -v quiet "$src/$project" >"$out/build/$(basename "$project").build.log" 2>&1; then
-      rm -rf "$dest"; cp -r "$src/$project/bin/Release/net10.0" "$dest"
-      return 0
-    fi
-    log "build of $project failed (attempt $attempt; others may be editing it): see $out/build/$(basename "$project").build.log"
-    ((attempt < 3)) && sleep 60
-  done
-  return 1
-}
-
-relay_src="$root"
-if [[ -n "$ref" ]]; then
-  relay_src="$out/build/src"
-  rm -rf "$relay_src"; mkdir -p "$relay_src"
-  git -C "$root" archive --format=tar "$ref" | tar -x -C "$relay_src" || die "cannot export git ref '$ref'"
-  relay_rev="$(git -C "$root" rev-parse --short "$ref") (clean export of $ref)"
-else
-  relay_rev="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet HEAD -- src 2>/dev/null || echo ' + uncommitted changes under src/')"
-fi
-
 bench_dir="$out/build/bench"
 build_dotnet "$root" src/Akka.Relay.Bench "$bench_dir" || die "cannot build the load tool"
 bench=(dotnet "$bench_dir/Akka.Relay.Bench.dll")
-
-if [[ -n "$relay_dll" ]]; then
-  [[ -f "$relay_dll" ]] || die "--relay-dll $relay_dll: no such file"
-  rm -rf "$out/build/relay"; cp -r "$(dirname "$relay_dll")" "$out/build/relay"
-  relay_rev="prebuilt $relay_dll"
-elif ! build_dotnet "$relay_src" src/Akka.Relay.Server "$out/build/relay"; then
-  last="$relay_src/src/Akka.Relay.Server/bin/Release/net10.0/Akka.Relay.Server.dll"
-  [[ -f "$last" ]] || die "cannot build the relay and no earlier Release build exists"
-  log "using the last good Release build of the relay ($(date -r "$last" '+%F %T'))"
-  rm -rf "$out/build/relay"; cp -r "$(dirname "$last")" "$out/build/relay"
-fi
-relay=(dotnet "$out/build/relay/Akka.Relay.Server.dll")
+prepare_relay "$root" "$ref" "$relay_dll"
 
 if [[ -n "$go_bin" ]]; then
   [[ -x "$go_bin" ]] || die "--go-bin $go_bin: not an executable"
@@ -164,71 +123,18 @@ fi
 gobin=("$out/build/go-seed-bin")
 
 # --- the machine --------------------------------------------------------------------------------
-{
-  echo "date: $(date -u '+%F %T UTC')"
-  echo "nproc: $(nproc)"
-  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
-  echo "memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
-  echo "os: $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r)"
-  echo "dotnet: $(dotnet --version)"
-  echo "go: $(command -v go >/dev/null && go version || echo '(prebuilt binary)')"
-  echo "relay: $relay_rev"
-  echo "open files limit: $(ulimit -n)"
-  echo "repeats: $repeats; scenarios: $scenarios"
-  echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-} | tee "$out/machine.txt" >&2
+machine_info "go: $(command -v go >/dev/null && go version || echo '(prebuilt binary)')" \
+  "relay: $relay_rev" "repeats: $repeats; scenarios: $scenarios" \
+  | tee "$out/machine.txt" >&2
 
 # --- one server process -------------------------------------------------------------------------
-free_port() {
-  local p="$1"
-  while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
-  echo "$p"
-}
-
-server_pid=""
 start_server() { # name, port, log, bound_s
-  local name="$1" port="$2" logf="$3" bound="$4" i
+  local name="$1" port="$2" logf="$3" bound="$4"
   if [[ "$name" == Akka.Relay ]]; then
-    timeout -s KILL "$bound" "${relay[@]}" --urls "http://127.0.0.1:$port" >"$logf" 2>&1 &
+    start_process "$port" "$logf" "$bound" "${relay[@]}" --urls "http://127.0.0.1:$port"
   else
-    timeout -s KILL "$bound" "${gobin[@]}" -addr "127.0.0.1:$port" -system-sender-zero >"$logf" 2>&1 &
+    start_process "$port" "$logf" "$bound" "${gobin[@]}" -addr "127.0.0.1:$port" -system-sender-zero
   fi
-  local wrapper=$!
-  started+=("$wrapper")
-  server_pid=""
-  for i in $(seq 1 300); do
-    [[ -z "$server_pid" ]] && server_pid="$(pgrep -P "$wrapper" | head -1 || true)"
-    if [[ -n "$server_pid" ]] && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      started+=("$server_pid")
-      return 0
-    fi
-    kill -0 "$wrapper" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "server $name did not start on port $port; its log:" >&2
-  tail -20 "$logf" >&2
-  return 1
-}
-
-stop_server() {
-  local pid="$1" i
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.2; done
-  kill -KILL "$pid" 2>/dev/null || true
-}
-
-# The server's whole-process figures, read by this script after the tool finished.
-proc_metrics() { # pid, file
-  local pid="$1" file="$2" tck stat utime stime hwm rss
-  tck="$(getconf CLK_TCK)"
-  stat="$(cat "/proc/$pid/stat")"; stat="${stat##*) }"
-  read -r -a f <<<"$stat"
-  utime="${f[11]}"; stime="${f[12]}"
-  hwm="$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")"
-  rss="$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")"
-  printf '{"metrics":{"server_process_cpu_s":%s,"server_peak_rss_kib":%s,"server_final_rss_kib":%s,"load_avg_1m":%s}}\n' \
-    "$(awk -v u="$utime" -v s="$stime" -v t="$tck" 'BEGIN {printf "%.2f", (u + s) / t}')" "$hwm" "$rss" \
-    "$(cut -d' ' -f1 /proc/loadavg)" >"$file"
 }
 
 failed_runs=0
@@ -248,7 +154,7 @@ run_one() { # scenario, server name, repeat
   rc=$?
   set -e
   if kill -0 "$pid" 2>/dev/null; then
-    proc_metrics "$pid" "$dir/$tag.proc.json"
+    proc_metrics "$dir/$tag.proc.json" "$pid"
   else
     echo '{"metrics":{}}' >"$dir/$tag.proc.json"
     echo "note: the server had exited before the end of the run" >>"$dir/$tag.txt"
