@@ -48,9 +48,9 @@ public static class RelayApp
         {
             var relay = services.GetRequiredService<IOptions<RelayOptions>>().Value;
             var cluster = services.GetRequiredService<IOptions<RelayClusterOptions>>().Value;
+            // Prepended: the files must win over the defaults Akka.Hosting adds (appended, relay.hocon's
+            // run-by-clr-shutdown-hook = off lost, and SIGTERM could stop Akka before the drain).
             akka.AddHoconFile(Path.Combine(AppContext.BaseDirectory, "hocon", "relay.hocon"), HoconAddMode.Append)
-                // Environment variables such as AKKA__LOGLEVEL=DEBUG win over the files.
-                .AddHocon(configuration.GetSection("akka"), HoconAddMode.Prepend)
                 .ConfigureLoggers(loggers =>
                 {
                     loggers.ClearLoggers();
@@ -67,6 +67,15 @@ public static class RelayApp
                 // Alone, the hub is its own per-user directory.
                 akka.WithActors((system, registry) =>
                     registry.Register<HubActor>(system.ActorOf(HubActor.GetProps(hubSettings), HubActor.Name)));
+            }
+
+            // Added last, so environment variables such as AKKA__LOGLEVEL=DEBUG win over every file.
+            var akkaSection = configuration.GetSection("akka");
+            // Only when there is something to add: an empty section prepended dropped relay.hocon entirely
+            // (seen here: run-by-clr-shutdown-hook = off was lost, so SIGTERM could stop Akka before the drain).
+            if (akkaSection.GetChildren().Any())
+            {
+                akka.AddHocon(akkaSection, HoconAddMode.Prepend);
             }
         });
 
