@@ -70,6 +70,7 @@ public static class RelayApp
 
         var app = builder.Build();
         app.UseWebSockets();
+        app.UseChatPage();
         var endpoint = app.Services.GetRequiredService<RelayWebSocketEndpoint>();
         app.Map("/ws/{id?}", endpoint.HandleAsync);
         return app;
