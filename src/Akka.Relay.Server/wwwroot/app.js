@@ -166,7 +166,7 @@
       }
     } else if (type === TYPE.SEND) {
       addEntry('message', 'message', 'from ' + sender, content, details);
-    } else if (type in ANNOUNCEMENT_LABELS) {
+    } else if (Object.hasOwn(ANNOUNCEMENT_LABELS, type)) {
       addEntry('broadcast', ANNOUNCEMENT_LABELS[type], 'from ' + sender, content, details);
     } else {
       addEntry('system', 'type ' + type, 'from ' + sender, content, details);
