@@ -81,6 +81,7 @@ public static class RelayApp
 
         var app = builder.Build();
         app.UseWebSockets();
+        app.UseChatPage();
         var endpoint = app.Services.GetRequiredService<RelayWebSocketEndpoint>();
         app.Map("/ws/{id?}", endpoint.HandleAsync);
         app.MapRelayHealthChecks();
