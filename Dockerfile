@@ -1,7 +1,9 @@
-# Multi-stage build of the relay server: only the server and its three libraries are
-# restored and published; tests and tools stay out of the image.
+# Multi-stage build of the relay server: only the server and the three libraries it
+# references (Protocol, Actors, Cluster) are restored and published; tests and tools stay
+# out of the image.
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
+# Project files first: the restore layer stays cached until a project or package changes.
 COPY Directory.Build.props Directory.Packages.props ./
 COPY src/Akka.Relay.Protocol/Akka.Relay.Protocol.csproj src/Akka.Relay.Protocol/
 COPY src/Akka.Relay.Actors/Akka.Relay.Actors.csproj src/Akka.Relay.Actors/
@@ -15,9 +17,13 @@ RUN dotnet publish src/Akka.Relay.Server/Akka.Relay.Server.csproj -c Release -o 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
 WORKDIR /app
 COPY --from=build /app .
-# Inside a container the server must listen on every interface, not only loopback.
-ENV ASPNETCORE_URLS=http://+:8080
-# 8080: WebSocket clients. 4053: the cluster transport between nodes (when clustered).
+# Inside a container the server listens on port 8080 of every interface (the official
+# images set the same; stated here so the image does not depend on it). Compose files
+# and `docker run -e` override it: ASPNETCORE_HTTP_PORTS, or ASPNETCORE_URLS to bind
+# one address.
+ENV ASPNETCORE_HTTP_PORTS=8080
+# 8080: WebSocket clients and /healthz, /readyz. 4053: the cluster transport between
+# nodes (only when Relay__Cluster__Enabled=true).
 EXPOSE 8080 4053
 # 1654 is the non-root "app" user of the official .NET images.
 USER 1654
