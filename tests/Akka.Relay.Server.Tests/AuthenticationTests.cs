@@ -172,7 +172,7 @@ public sealed class AuthenticationTests : IClassFixture<AuthServerFixture>
     public async Task A_valid_token_in_the_access_token_query_parameter_opens_the_session_as_browsers_do()
     {
         var (a, b) = (Ids.Next(), Ids.Next());
-        await using var alice = await _server.ConnectAsync($"{a}?access_token={Token(a)}");
+        await using var alice = await _server.ConnectWithQueryTokenAsync(a, Token(a));
         await using var bob = await ConnectWithHeaderAsync(b, Token(b));
         await Probe.RoundTripAsync(alice, a, bob, b);
     }
@@ -181,7 +181,7 @@ public sealed class AuthenticationTests : IClassFixture<AuthServerFixture>
     public async Task The_Authorization_header_wins_over_the_query_parameter()
     {
         var (a, b) = (Ids.Next(), Ids.Next());
-        await using var alice = await _server.ConnectAsync($"{a}?access_token=garbage", o => o.SetRequestHeader("Authorization", "Bearer " + Token(a)));
+        await using var alice = await _server.ConnectWithQueryTokenAsync(a, "garbage", o => o.SetRequestHeader("Authorization", "Bearer " + Token(a)));
         await using var bob = await ConnectWithHeaderAsync(b, Token(b));
         await Probe.RoundTripAsync(alice, a, bob, b);
 
@@ -240,7 +240,7 @@ public sealed class AuthenticationTests : IClassFixture<AuthServerFixture>
         await using var server = await RelayServer.StartAsync(("Relay:Auth:SigningKey", "base64:" + key));
         var (a, b) = (Ids.Next(), Ids.Next());
         await using var alice = await server.ConnectAsync(a.ToString(), o => o.SetRequestHeader("Authorization", "Bearer " + TestTokens.For(a)));
-        await using var bob = await server.ConnectAsync($"{b}?access_token={TestTokens.For(b)}");
+        await using var bob = await server.ConnectWithQueryTokenAsync(b, TestTokens.For(b));
         await Probe.RoundTripAsync(alice, a, bob, b);
         Assert.Equal(HttpStatusCode.Unauthorized, await RelayServer.ExpectRefusedAsync(server.WebSocketUri(Ids.Next().ToString())));
     }

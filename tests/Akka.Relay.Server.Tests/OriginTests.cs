@@ -108,7 +108,7 @@ public sealed class OriginTests : IClassFixture<OriginServerFixture>
             o.SetRequestHeader("Origin", origin);
             o.SetRequestHeader("Authorization", "Bearer " + TestTokens.For(a));
         });
-        await using var bob = await _server.ConnectAsync($"{b}?access_token={TestTokens.For(b)}");
+        await using var bob = await _server.ConnectWithQueryTokenAsync(b, TestTokens.For(b));
         await Probe.RoundTripAsync(alice, a, bob, b);
     }
 }

@@ -56,5 +56,9 @@ public static class TestTokens
         return header + "." + payload + "." + Base64Url(signature);
     }
 
+    /// <summary>Connects as <paramref name="userId"/> with <paramref name="token"/> in the access_token query parameter, as a browser would.</summary>
+    public static Task<TestClient> ConnectWithQueryTokenAsync(this RelayServer server, ulong userId, string token, Action<System.Net.WebSockets.ClientWebSocketOptions>? configure = null) =>
+        TestClient.ConnectAsync(new UriBuilder(server.WebSocketUri(userId.ToString(System.Globalization.CultureInfo.InvariantCulture))) { Query = "access_token=" + token }.Uri, autoRead: true, configure);
+
     private static string Base64Url(byte[] bytes) => System.Buffers.Text.Base64Url.EncodeToString(bytes);
 }
