@@ -27,7 +27,7 @@ public sealed class SessionLimitsSpec : Akka.TestKit.Xunit2.TestKit
     {
         var (actor, directory, pair) = await StartSessionAsync(DefaultSettings);
         await using var _ = pair;
-        var expiresAt = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(1);
+        var expiresAt = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(3);
 
         actor.Tell(new ExpireSessionAt(expiresAt));
 
