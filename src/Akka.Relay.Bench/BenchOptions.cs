@@ -7,12 +7,12 @@ namespace Akka.Relay.Bench;
 public sealed class BenchOptions
 {
     /// <summary>The scenarios the tool runs.</summary>
-    public static readonly string[] Scenarios = ["pairs", "broadcast", "idle", "connect"];
+    public static readonly string[] Scenarios = ["pairs", "broadcast", "idle", "connect", "churn"];
 
     private static readonly string[] CommonKeys =
     [
         "url", "urls", "allow-remote", "duration", "warmup", "drain", "json", "pid", "id-base", "bind",
-        "connect-timeout", "label", "quiet", "max-messages", "concurrency",
+        "connect-timeout", "label", "quiet", "max-messages", "concurrency", "token-key",
     ];
 
     private static readonly Dictionary<string, string[]> ScenarioKeys = new()
@@ -21,6 +21,7 @@ public sealed class BenchOptions
         ["broadcast"] = ["clients", "senders", "window", "size", "rate"],
         ["idle"] = ["connections", "connect-rate", "prewarm"],
         ["connect"] = ["count"],
+        ["churn"] = ["messages", "size", "abort-every"],
     };
 
     private static readonly string[] Flags = ["allow-remote", "quiet"];
@@ -100,6 +101,15 @@ public sealed class BenchOptions
     /// <summary>connect: upper bound on handshakes.</summary>
     public long Count { get; init; }
 
+    /// <summary>churn: SENDs each session sends to itself before it ends.</summary>
+    public int Messages { get; init; }
+
+    /// <summary>churn: every n-th session ends by dropping its TCP connection instead of the close handshake (0: never).</summary>
+    public int AbortEvery { get; init; }
+
+    /// <summary>Sign every handshake with a token for its user, made with this key (the server's <c>Relay:Auth:SigningKey</c>).</summary>
+    public string? TokenKey { get; init; }
+
     /// <summary>The usage text.</summary>
     public static string Usage => """
         usage: Akka.Relay.Bench <scenario> [options]
@@ -108,6 +118,10 @@ public sealed class BenchOptions
             broadcast  --clients 500 --senders 10 --window 16 --size 100 [--rate BROADCASTS_PER_S]
             idle       --connections 1000 --connect-rate 1000 --prewarm 50 (--duration = hold time, default 20)
             connect    --concurrency 16 --count 1000000
+            churn      --concurrency 8 --messages 10 --size 100 --abort-every 4
+                       (workers open a session for a fresh user, SEND --messages to themselves, check
+                        every one arrives in order and is acked, then close; every --abort-every-th
+                        session drops its TCP connection instead)
           common:
             --url URL (repeatable) | --urls A,B   server(s), default ws://127.0.0.1:8080;
                                                   client i connects to url[i % n] (pairs: A on the 1st, B on the 2nd)
@@ -120,6 +134,7 @@ public sealed class BenchOptions
             --concurrency N    connects in flight during setup (default 64; connect: workers, 16)
             --max-messages N   bound on messages sent (default 100000000)
             --label TEXT  --quiet  --allow-remote (targets outside 127.0.0.0/8 and ::1)
+            --token-key KEY    send a JWT for each session's user (server's Relay:Auth:SigningKey)
           compare-report --run LABEL FILE[+FILE...] ...   medians/ranges/ratios of JSON results
                                                           (compare-report --help for its options)
         exit codes: 0 done, 1 usage, 2 setup failure (cannot connect), 3 run exceeded its time bound
@@ -149,6 +164,7 @@ public sealed class BenchOptions
 
         var isIdle = scenario == "idle";
         var isConnect = scenario == "connect";
+        var isChurn = scenario == "churn";
         var options = new BenchOptions
         {
             Scenario = scenario,
@@ -165,7 +181,7 @@ public sealed class BenchOptions
             BindAddresses = values.GetValueOrDefault("bind", []).SelectMany(ParseAddresses).ToArray(),
             Label = Last(values, "label"),
             MaxMessages = Long(values, "max-messages", 100_000_000, 1, long.MaxValue),
-            Concurrency = (int)Long(values, "concurrency", isConnect ? 16 : 64, 1, 10_000),
+            Concurrency = (int)Long(values, "concurrency", isConnect ? 16 : isChurn ? 8 : 64, 1, 10_000),
             Pairs = (int)Long(values, "pairs", 50, 1, 9_900),
             Window = (int)Long(values, "window", scenario == "broadcast" ? 16 : 32, 1, 100_000),
             Size = (int)Long(values, "size", 100, 0, Wire.WireFormat.MaxContentBytes),
@@ -176,6 +192,9 @@ public sealed class BenchOptions
             ConnectRate = Double(values, "connect-rate", 1000, 0.1, 1_000_000),
             Prewarm = (int)Long(values, "prewarm", 50, 0, 10_000),
             Count = Long(values, "count", 1_000_000, 1, 100_000_000),
+            Messages = (int)Long(values, "messages", 10, 1, 1000),
+            AbortEvery = (int)Long(values, "abort-every", 4, 0, 1_000_000),
+            TokenKey = Last(values, "token-key"),
         };
 
         if (options.Senders > options.Clients)
@@ -237,6 +256,12 @@ public sealed class BenchOptions
             case "connect":
                 yield return new("concurrency", N(Concurrency));
                 yield return new("count", N(Count));
+                break;
+            case "churn":
+                yield return new("concurrency", N(Concurrency));
+                yield return new("messages", N(Messages));
+                yield return new("size", N(Size));
+                yield return new("abort_every", N(AbortEvery));
                 break;
         }
     }

@@ -1,4 +1,5 @@
 using Akka.Relay.Bench;
+using Akka.Relay.Bench.Auth;
 using Akka.Relay.Bench.Connection;
 using Akka.Relay.Bench.Reporting;
 using Akka.Relay.Bench.Scenarios;
@@ -21,6 +22,17 @@ try
         }
 
         return CompareReport.Run(args[1..], Console.Out);
+    }
+
+    if (args[0] == "token")
+    {
+        if (args.Length == 1 || args[1] is "-h" or "--help")
+        {
+            Console.Out.WriteLine(TokenCommand.Usage);
+            return args.Length == 1 ? 1 : 0;
+        }
+
+        return TokenCommand.Run(args[1..], Console.Out);
     }
 
     var options = BenchOptions.Parse(args);
@@ -46,13 +58,16 @@ try
     };
 
     using var watchdog = Watchdog.Start(options);
-    using var factory = new ConnectionFactory(options.BindAddresses);
+    // Tokens outlive the run: the watchdog ends it long before they expire.
+    var tokens = options.TokenKey is { } tokenKey ? new TokenMinter(TokenMinter.ParseKey(tokenKey), null, null, Watchdog.Bound(options) + TimeSpan.FromHours(1)) : null;
+    using var factory = new ConnectionFactory(options.BindAddresses, tokens);
     var result = options.Scenario switch
     {
         "pairs" => await PairsScenario.RunAsync(options, factory, abort.Token),
         "broadcast" => await BroadcastScenario.RunAsync(options, factory, abort.Token),
         "idle" => await IdleScenario.RunAsync(options, factory, abort.Token),
         "connect" => await ConnectScenario.RunAsync(options, factory, abort.Token),
+        "churn" => await ChurnScenario.RunAsync(options, factory, abort.Token),
         _ => throw new UsageException($"unknown scenario '{options.Scenario}'"),
     };
 
@@ -80,7 +95,11 @@ try
 catch (UsageException e)
 {
     Console.Error.WriteLine($"error: {e.Message}");
-    if (args[0] != "compare-report")
+    if (args[0] == "token")
+    {
+        Console.Error.WriteLine(TokenCommand.Usage);
+    }
+    else if (args[0] != "compare-report")
     {
         Console.Error.WriteLine(BenchOptions.Usage);
     }

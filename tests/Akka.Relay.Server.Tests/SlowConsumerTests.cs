@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.WebSockets;
 using Akka.Relay.Server.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace Akka.Relay.Server.Tests;
 
@@ -24,6 +25,13 @@ public sealed class SlowConsumerTests
     private const int MaxFlood = 200_000;
 
     private static readonly string Padding = new('x', 380);
+
+    private readonly ITestOutputHelper _output;
+
+    public SlowConsumerTests(ITestOutputHelper output)
+    {
+        _output = output;
+    }
 
     // A long close timeout: the stalled client reads only after it has been declared slow, and should
     // then still see the close frame rather than an abort.
@@ -237,5 +245,88 @@ public sealed class SlowConsumerTests
         await Probe.RoundTripAsync(broadcaster, f, other, o, "carry on");
         await Probe.RoundTripAsync(other, o, broadcasterSibling, f, "to both of f's sessions");
         Wire.AssertStamped(Wire.Send(f, "to both of f's sessions"), await broadcaster.ReceiveTextAsync(), o);
+    }
+
+    /// <summary>
+    /// The server as its own process with its GC heap capped (<c>DOTNET_GCHeapHardLimit</c>): stalled receivers are
+    /// flooded one after another until the messages accepted for them (acked "success send", i.e. queued) add up to
+    /// several times that cap. A server that kept what it could not deliver would run out of memory; this one holds
+    /// at most one outbound queue (capacity x message size) per stalled session and lets it go when the session closes.
+    /// </summary>
+    [Fact]
+    public async Task Flooding_stalled_receivers_with_many_times_the_heap_limit_keeps_the_server_up_and_other_pairs_unaffected()
+    {
+        const long heapLimit = 64L * 1024 * 1024;
+        const int capacity = 256;
+        const int messageBytes = 16 * 1024;
+        var content = new string('z', messageBytes - 100);
+        await using var server = await ServerProcess.StartAsync(
+            ("DOTNET_GCHeapHardLimit", "0x" + heapLimit.ToString("X", CultureInfo.InvariantCulture)),
+            ("Relay__MaxMessageBytes", messageBytes.ToString(CultureInfo.InvariantCulture)),
+            ("Relay__OutboundQueueCapacity", capacity.ToString(CultureInfo.InvariantCulture)),
+            ("Relay__CloseTimeout", "00:00:02"));
+        var (f, a, b) = (Ids.Next(), Ids.Next(), Ids.Next());
+        await using var flooder = await TestClient.ConnectAsync(server.WebSocketUri(f), autoRead: true);
+        await using var alice = await TestClient.ConnectAsync(server.WebSocketUri(a), autoRead: true);
+        await using var bob = await TestClient.ConnectAsync(server.WebSocketUri(b), autoRead: true);
+        var startRss = server.StatusKib("VmRSS");
+
+        var flood = Task.Run(async () =>
+        {
+            long acceptedBytes = 0;
+            var rounds = 0;
+            var rss = new List<long>();
+            while (acceptedBytes < 3 * heapLimit)
+            {
+                var v = Ids.Next();
+                await using var stalled = await TestClient.ConnectAsync(server.WebSocketUri(v), autoRead: false, receiveBufferBytes: 4096);
+                var offline = false;
+                var sent = 0;
+                while (!offline)
+                {
+                    for (var i = 0; i < Window * 2; i++)
+                    {
+                        await flooder.SendTextAsync($$"""{"type":1,"receiver":{{v}},"seq":{{sent++}},"content":"{{content}}"}""");
+                    }
+
+                    for (var i = 0; i < Window * 2; i++)
+                    {
+                        var ack = await flooder.ReceiveTextAsync();
+                        if (!offline && ack == Wire.SuccessSend(v))
+                        {
+                            acceptedBytes += messageBytes;
+                            continue;
+                        }
+
+                        Assert.Equal(Wire.NotOnline(v), ack);
+                        offline = true;
+                    }
+
+                    Assert.True(sent < 100_000, "the stalled receiver was never closed");
+                }
+
+                // It was closed as a slow consumer: once it reads, it finds the 1008 after what was written.
+                stalled.StartReading();
+                var end = await stalled.ReceiveEndAsync(TimeSpan.FromSeconds(30));
+                Assert.Equal(WebSocketCloseStatus.PolicyViolation, end.CloseStatus);
+                rounds++;
+                rss.Add(server.StatusKib("VmRSS"));
+                Assert.True(server.IsRunning, "the server died:\n" + server.Log);
+            }
+
+            return (acceptedBytes, rounds, rss);
+        });
+
+        var pairRounds = await ExchangeAsync(alice, a, bob, b, flood, minRounds: 20);
+        var (accepted, floodRounds, samples) = await flood;
+
+        _output.WriteLine($"GC heap limit {heapLimit / 1048576} MiB, queue {capacity} x {messageBytes / 1024} KiB per session");
+        _output.WriteLine($"{floodRounds} stalled receivers flooded, {accepted / 1048576} MiB accepted for them; {pairRounds} rounds of the other pair meanwhile");
+        _output.WriteLine($"server VmRSS at start {startRss / 1024} MiB, after each stalled receiver (MiB): {string.Join(" ", samples.Select(k => k / 1024))}; VmHWM {server.StatusKib("VmHWM") / 1024} MiB");
+        Assert.True(server.IsRunning, "the server died:\n" + server.Log);
+        Assert.True(accepted >= 3 * heapLimit);
+        Assert.DoesNotContain("OutOfMemory", server.Log, StringComparison.Ordinal);
+        await Probe.RoundTripAsync(flooder, f, alice, a, "after the flood");
+        await Probe.RoundTripAsync(bob, b, flooder, f, "and back");
     }
 }

@@ -14,6 +14,10 @@ namespace Akka.Relay.Actors.Client;
 public sealed class ClientActor : ReceiveActor, IWithTimers
 {
     private const string CloseTimerKey = "close-timeout";
+    private const string ExpiryTimerKey = "credentials-expiry";
+
+    // Tokens may live for days: long waits are split into steps of at most this, each re-checked.
+    private static readonly TimeSpan MaxExpiryStep = TimeSpan.FromHours(1);
 
     private readonly ulong _userId;
     private readonly IActorRef _directory;
@@ -25,6 +29,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     private bool _registered;
     private bool _closing;
     private bool _pumpsStopped;
+    private DateTimeOffset? _expiresAt;
 
     /// <summary>Creates the session actor for <paramref name="userId"/>.</summary>
     public ClientActor(ulong userId, IActorRef directory, ClientSettings settings, SessionSignals signals)
@@ -47,6 +52,8 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         Receive<CloseSession>(BeginClose);
         Receive<ReadPumpStopped>(_ => OnReadPumpStopped());
         Receive<CloseTimedOut>(_ => _socket?.Abort());
+        Receive<ExpireSessionAt>(OnExpireSessionAt);
+        Receive<ExpiryDue>(_ => CheckExpiry());
         Receive<PumpsStopped>(_ =>
         {
             _pumpsStopped = true;
@@ -103,7 +110,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         _socket = attach.Socket;
         var self = Self;
         var signals = _signals;
-        var readPump = ReadPump.RunAsync(attach.Socket, self, _userId, _settings.MaxMessageBytes);
+        var readPump = ReadPump.RunAsync(attach.Socket, self, _userId, _settings.MaxMessageBytes, _settings.RateLimit);
         var writePump = _outbox.PumpAsync(attach.Socket);
         if (_closing && !Timers.IsTimerActive(CloseTimerKey))
         {
@@ -157,6 +164,30 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         Unregister();
         _outbox.Close(close);
         Timers.StartSingleTimer(CloseTimerKey, CloseTimedOut.Instance, _settings.CloseTimeout);
+    }
+
+    private void OnExpireSessionAt(ExpireSessionAt expiry)
+    {
+        _expiresAt = expiry.ExpiresAt;
+        CheckExpiry();
+    }
+
+    private void CheckExpiry()
+    {
+        if (_expiresAt is not { } expiresAt || _closing)
+        {
+            return;
+        }
+
+        var remaining = expiresAt - DateTimeOffset.UtcNow;
+        if (remaining > TimeSpan.Zero)
+        {
+            Timers.StartSingleTimer(ExpiryTimerKey, ExpiryDue.Instance, remaining < MaxExpiryStep ? remaining : MaxExpiryStep);
+            return;
+        }
+
+        _log.Info("Session of user {0}: its token expired at {1:O}; closing it", _userId, expiresAt);
+        BeginClose(CloseSession.TokenExpired);
     }
 
     private void OnReadPumpStopped()

@@ -33,7 +33,16 @@ public sealed record CloseSession(WebSocketCloseStatus Status, string Reason, bo
 
     /// <summary>A binary frame: 1003.</summary>
     public static readonly CloseSession BinaryFrame = new(WebSocketCloseStatus.InvalidMessageType, "binary frames are not supported", true);
+
+    /// <summary>The session kept sending over its rate limit: 1008, after the replies already queued (its "rate limited" errors among them).</summary>
+    public static readonly CloseSession RateLimitExceeded = new(WebSocketCloseStatus.PolicyViolation, "rate limit exceeded", false);
+
+    /// <summary>The token the session was opened with has expired: 1008, after what was already queued for it.</summary>
+    public static readonly CloseSession TokenExpired = new(WebSocketCloseStatus.PolicyViolation, "token expired", false);
 }
+
+/// <summary>The session's credentials stop being valid at <paramref name="ExpiresAt"/>: close it with 1008 then.</summary>
+public sealed record ExpireSessionAt(DateTimeOffset ExpiresAt);
 
 /// <summary>From the read pump: a valid SEND, sender already stamped.</summary>
 internal sealed record InboundSend(ulong Receiver, byte[] Payload);
@@ -54,6 +63,12 @@ internal sealed record ReadPumpStopped
 internal sealed record PumpsStopped
 {
     public static readonly PumpsStopped Instance = new();
+}
+
+/// <summary>Timer tick: the session's credentials may have expired (checked against the deadline, as long delays are split).</summary>
+internal sealed record ExpiryDue
+{
+    public static readonly ExpiryDue Instance = new();
 }
 
 /// <summary>Timer tick: the close handshake did not finish in time.</summary>

@@ -10,11 +10,14 @@ namespace Akka.Relay.Actors.Client;
 /// </summary>
 internal static class ReadPump
 {
-    public static async Task RunAsync(WebSocket socket, IActorRef session, ulong userId, int maxMessageBytes)
+    private static readonly InboundRejected RateLimited = new(ErrorReasons.RateLimited);
+
+    public static async Task RunAsync(WebSocket socket, IActorRef session, ulong userId, int maxMessageBytes, RateLimitSettings? rateLimitSettings = null)
     {
         // One byte more than the limit tells "exactly at the limit" from "over it".
         var buffer = new byte[maxMessageBytes + 1];
         var violated = false;
+        using var rateLimit = rateLimitSettings is null ? null : new SessionRateLimit(rateLimitSettings);
         try
         {
             while (true)
@@ -64,6 +67,19 @@ internal static class ReadPump
                     violated = true;
                     session.Tell(CloseSession.TooBig);
                     continue;
+                }
+
+                // Every message counts against the rate, valid or not, and is checked before the
+                // parse so that a flood costs as little as possible.
+                switch (rateLimit?.Take())
+                {
+                    case RateDecision.Rejected:
+                        session.Tell(RateLimited);
+                        continue;
+                    case RateDecision.Exceeded:
+                        violated = true;
+                        session.Tell(CloseSession.RateLimitExceeded);
+                        continue;
                 }
 
                 session.Tell(ToActorMessage(MessageParser.Parse(buffer.AsSpan(0, count), userId)));

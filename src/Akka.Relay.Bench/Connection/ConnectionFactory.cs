@@ -30,12 +30,17 @@ public sealed class ConnectionFactory : IDisposable
     private static readonly byte[] AcceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"u8.ToArray();
 
     private readonly IPAddress[] _sources;
+    private readonly Auth.TokenMinter? _tokens;
     private int _nextSource = -1;
 
-    /// <summary>Creates the factory; <paramref name="sourceAddresses"/> may be empty (kernel's choice).</summary>
-    public ConnectionFactory(IReadOnlyList<IPAddress> sourceAddresses)
+    /// <summary>
+    /// Creates the factory; <paramref name="sourceAddresses"/> may be empty (kernel's choice). With
+    /// <paramref name="tokens"/>, every handshake carries a token for its user as <c>access_token</c>.
+    /// </summary>
+    public ConnectionFactory(IReadOnlyList<IPAddress> sourceAddresses, Auth.TokenMinter? tokens = null)
     {
         _sources = sourceAddresses.ToArray();
+        _tokens = tokens;
     }
 
     /// <summary>The URI of user <paramref name="userId"/>'s session on the server at <paramref name="server"/>.</summary>
@@ -52,6 +57,11 @@ public sealed class ConnectionFactory : IDisposable
     public async Task<WebSocket> OpenAsync(Uri server, ulong userId, int receiveBufferSize, CancellationToken cancellationToken)
     {
         var session = SessionUri(server, userId);
+        if (_tokens is not null)
+        {
+            session = new UriBuilder(session) { Query = "access_token=" + _tokens.Mint(userId) }.Uri;
+        }
+
         var addresses = IPAddress.TryParse(session.IdnHost.Trim('[', ']'), out var literal)
             ? [literal]
             : await Dns.GetHostAddressesAsync(session.IdnHost, cancellationToken).ConfigureAwait(false);

@@ -39,6 +39,7 @@ public static class RelayApp
             .Bind(configuration.GetSection(RelayClusterOptions.Section))
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<RelayClusterOptions>, RelayClusterOptionsValidator>();
+        builder.AddRelaySecurity();
         builder.Services.AddSingleton<DrainState>();
         builder.Services.AddSingleton<RelayWebSocketEndpoint>();
         builder.Services.AddHostedService<SessionDrainService>();

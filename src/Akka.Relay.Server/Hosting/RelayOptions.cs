@@ -32,4 +32,10 @@ public sealed class RelayOptions
 
     /// <summary>How long a handshake waits for the hub to admit the session before answering 503.</summary>
     public TimeSpan AdmissionTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Sessions this node holds at once; one more handshake is refused with 503. 0 means no limit.</summary>
+    public int MaxSessions { get; set; }
+
+    /// <summary>How long a connection may take to send its complete handshake request (or its first byte) before it is dropped.</summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

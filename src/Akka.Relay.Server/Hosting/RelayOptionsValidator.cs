@@ -29,6 +29,11 @@ public sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
         RequirePositive(failures, nameof(options.CloseTimeout), options.CloseTimeout);
         RequirePositive(failures, nameof(options.DrainTimeout), options.DrainTimeout);
         RequirePositive(failures, nameof(options.AdmissionTimeout), options.AdmissionTimeout);
+        RequirePositive(failures, nameof(options.HandshakeTimeout), options.HandshakeTimeout);
+        if (options.MaxSessions < 0)
+        {
+            failures.Add($"Relay:MaxSessions must be 0 (no limit) or more (was {options.MaxSessions}).");
+        }
 
         foreach (var origin in options.AllowedOrigins)
         {

@@ -20,6 +20,9 @@ public sealed class RelayWebSocketEndpoint
     private readonly IOptions<RelayOptions> _options;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly DrainState _drain;
+    private readonly HandshakeAuthenticator _authenticator;
+    private readonly NodeSessionLimit _nodeLimit;
+    private readonly IOptions<RelayRateLimitOptions> _rateLimit;
     private readonly ILogger<RelayWebSocketEndpoint> _logger;
 
     /// <summary>Creates the endpoint.</summary>
@@ -29,6 +32,9 @@ public sealed class RelayWebSocketEndpoint
         IOptions<RelayOptions> options,
         IHostApplicationLifetime lifetime,
         DrainState drain,
+        HandshakeAuthenticator authenticator,
+        NodeSessionLimit nodeLimit,
+        IOptions<RelayRateLimitOptions> rateLimit,
         ILogger<RelayWebSocketEndpoint> logger)
     {
         _system = system;
@@ -36,6 +42,9 @@ public sealed class RelayWebSocketEndpoint
         _options = options;
         _lifetime = lifetime;
         _drain = drain;
+        _authenticator = authenticator;
+        _nodeLimit = nodeLimit;
+        _rateLimit = rateLimit;
         _logger = logger;
     }
 
@@ -61,15 +70,39 @@ public sealed class RelayWebSocketEndpoint
             return;
         }
 
+        var authentication = await _authenticator.AuthenticateAsync(context, userId);
+        if (!authentication.Succeeded)
+        {
+            // RFC 6750 §3: a 401 names the scheme the client should use.
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+            await RefuseAsync(context, StatusCodes.Status401Unauthorized, authentication.Error!);
+            return;
+        }
+
         if (_drain.IsDraining || _lifetime.ApplicationStopping.IsCancellationRequested)
         {
             await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "server is shutting down");
             return;
         }
 
+        if (_nodeLimit.TryEnter() is not { } nodeSlot)
+        {
+            await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "server is at its session limit; try again later");
+            return;
+        }
+
+        // The slot is given back when this request ends, i.e. after the session's socket is done.
+        context.Response.RegisterForDispose(nodeSlot);
         var signals = new SessionSignals();
-        var settings = new ClientSettings(options.MaxMessageBytes, options.OutboundQueueCapacity, options.CloseTimeout);
+        var settings = new ClientSettings(options.MaxMessageBytes, options.OutboundQueueCapacity, options.CloseTimeout)
+        {
+            RateLimit = _rateLimit.Value.ToSettings(),
+        };
         var session = _system.ActorOf(ClientActor.GetProps(userId, _hub.ActorRef, settings, signals));
+        if (authentication.SessionExpiresAt is { } expiresAt)
+        {
+            session.Tell(new ExpireSessionAt(expiresAt));
+        }
 
         Admission admission;
         try

@@ -18,11 +18,15 @@ public sealed class RelayServer : IAsyncDisposable
     private readonly WebApplication _app;
     private Task? _stopping;
 
-    private RelayServer(WebApplication app, Uri baseUri)
+    private RelayServer(WebApplication app, Uri baseUri, LogCapture logs)
     {
         _app = app;
         BaseUri = baseUri;
+        Logs = logs;
     }
+
+    /// <summary>What the server logged at Warning and above (Akka's log included: it goes through the same ILogger pipeline).</summary>
+    public LogCapture Logs { get; }
 
     /// <summary>http://127.0.0.1:PORT/</summary>
     public Uri BaseUri { get; }
@@ -44,9 +48,12 @@ public sealed class RelayServer : IAsyncDisposable
         };
         args.AddRange(settings.Select(s => $"--{s.Key}={s.Value}"));
         var app = RelayApp.Build(args.ToArray());
+        // Added to the built application's logger factory: no test-only path in the server.
+        var logs = new LogCapture();
+        app.Services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>().AddProvider(logs);
         await app.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
         var address = app.Urls.Single();
-        return new RelayServer(app, new Uri(address.EndsWith('/') ? address : address + "/"));
+        return new RelayServer(app, new Uri(address.EndsWith('/') ? address : address + "/"), logs);
     }
 
     /// <summary>The WebSocket URI of user <paramref name="userId"/>'s endpoint.</summary>
