@@ -1,7 +1,12 @@
 using Akka.Actor;
 using Akka.Hosting;
 using Akka.Relay.Actors.Hub;
+using Akka.Relay.Actors.Telemetry;
+using Akka.Relay.Server.Api;
 using Akka.Relay.Server.Health;
+using Akka.Relay.Server.Logging;
+using Akka.Relay.Server.Telemetry;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Options;
 
 namespace Akka.Relay.Server.Hosting;
@@ -26,6 +31,14 @@ public static class RelayApp
         });
 
         var configuration = builder.Configuration;
+        // Under every other source, so appsettings, environment and command line can still change it: Akka's
+        // own SIGTERM hook stays off, because it would stop the actor system at once, before the drain has
+        // closed the sessions (the host's stop runs CoordinatedShutdown after the drain). relay.hocon says the
+        // same, but a HOCON file loses to Akka.Hosting's setting (seen: sessions got 1006 instead of 1001).
+        configuration.Sources.Insert(0, new MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?> { ["akka:coordinated-shutdown:run-by-clr-shutdown-hook"] = "off" },
+        });
         if (string.IsNullOrEmpty(configuration["urls"]) && string.IsNullOrEmpty(configuration["http_ports"]) && string.IsNullOrEmpty(configuration["https_ports"]))
         {
             builder.WebHost.UseUrls(DefaultUrl);
@@ -43,6 +56,8 @@ public static class RelayApp
         builder.Services.AddSingleton<RelayWebSocketEndpoint>();
         builder.Services.AddHostedService<SessionDrainService>();
         builder.Services.AddRelayHealthChecks();
+        builder.Services.AddRelayMetrics();
+        ServerApi.Register(builder.Services, configuration);
 
         builder.Services.AddAkka(ActorSystemName, (akka, services) =>
         {
@@ -55,18 +70,21 @@ public static class RelayApp
                 {
                     loggers.ClearLoggers();
                     loggers.AddLoggerFactory();
+                    // Akka logs what the Logging:LogLevel configuration lets through for its categories.
+                    loggers.LogLevel = AkkaLogLevel.FromLogging(configuration);
                 });
 
-            var hubSettings = new HubSettings(relay.MaxSessionsPerUser);
+            var hubSettings = new HubSettings(relay.MaxSessionsPerUser) { DrainSpread = relay.DrainSpread };
+            var metrics = services.GetRequiredService<RelayMetrics>();
             if (cluster.Enabled)
             {
-                akka.WithRelayCluster(cluster, relay, hubSettings);
+                akka.WithRelayCluster(cluster, relay, hubSettings, metrics);
             }
             else
             {
                 // Alone, the hub is its own per-user directory.
                 akka.WithActors((system, registry) =>
-                    registry.Register<HubActor>(system.ActorOf(HubActor.GetProps(hubSettings), HubActor.Name)));
+                    registry.Register<HubActor>(system.ActorOf(HubActor.GetProps(hubSettings, metrics), HubActor.Name)));
             }
         });
 
@@ -75,6 +93,8 @@ public static class RelayApp
         var endpoint = app.Services.GetRequiredService<RelayWebSocketEndpoint>();
         app.Map("/ws/{id?}", endpoint.HandleAsync);
         app.MapRelayHealthChecks();
+        app.MapRelayMetrics();
+        ServerApi.Map(app);
         return app;
     }
 }

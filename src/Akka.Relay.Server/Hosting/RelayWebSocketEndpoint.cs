@@ -3,7 +3,9 @@ using Akka.Actor;
 using Akka.Hosting;
 using Akka.Relay.Actors.Client;
 using Akka.Relay.Actors.Hub;
+using Akka.Relay.Actors.Telemetry;
 using Akka.Relay.Protocol;
+using Akka.Relay.Server.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Akka.Relay.Server.Hosting;
@@ -21,6 +23,7 @@ public sealed class RelayWebSocketEndpoint
     private readonly IHostApplicationLifetime _lifetime;
     private readonly DrainState _drain;
     private readonly ILogger<RelayWebSocketEndpoint> _logger;
+    private readonly RelayMetrics _metrics;
 
     /// <summary>Creates the endpoint.</summary>
     public RelayWebSocketEndpoint(
@@ -29,8 +32,10 @@ public sealed class RelayWebSocketEndpoint
         IOptions<RelayOptions> options,
         IHostApplicationLifetime lifetime,
         DrainState drain,
-        ILogger<RelayWebSocketEndpoint> logger)
+        ILogger<RelayWebSocketEndpoint> logger,
+        RelayMetrics metrics)
     {
+        _metrics = metrics;
         _system = system;
         _hub = hub;
         _options = options;
@@ -48,6 +53,11 @@ public sealed class RelayWebSocketEndpoint
             await RefuseAsync(context, StatusCodes.Status400BadRequest, idError);
             return;
         }
+
+        // The request's id (what ASP.NET's own lines carry as RequestId) is the session's id; it names the
+        // session actor, so the actor's lines carry it too.
+        var sessionId = ActorPath.IsValidPathElement(context.TraceIdentifier) ? context.TraceIdentifier : Guid.NewGuid().ToString("N");
+        using var scope = _logger.BeginScope(new SessionLogScope(sessionId, userId));
 
         if (!context.WebSockets.IsWebSocketRequest)
         {
@@ -69,7 +79,7 @@ public sealed class RelayWebSocketEndpoint
 
         var signals = new SessionSignals();
         var settings = new ClientSettings(options.MaxMessageBytes, options.OutboundQueueCapacity, options.CloseTimeout);
-        var session = _system.ActorOf(ClientActor.GetProps(userId, _hub.ActorRef, settings, signals));
+        var session = _system.ActorOf(ClientActor.GetProps(userId, _hub.ActorRef, settings, signals, _metrics), sessionId);
 
         Admission admission;
         try
@@ -111,12 +121,12 @@ public sealed class RelayWebSocketEndpoint
             throw;
         }
 
-        _logger.LogDebug("Session {Session} of user {UserId} opened", session.Path.Name, userId);
+        _logger.LogDebug("Session {SessionId} of user {UserId} opened", sessionId, userId);
         session.Tell(new AttachSocket(socket));
 
         // Returning disposes the socket, so wait until both pumps have ended.
         await signals.Completion;
-        _logger.LogDebug("Session {Session} of user {UserId} closed ({CloseStatus})", session.Path.Name, userId, socket.CloseStatus);
+        _logger.LogDebug("Session {SessionId} of user {UserId} closed ({CloseStatus})", sessionId, userId, socket.CloseStatus);
     }
 
     private static bool IsOriginAllowed(string? origin, string[] allowed)
