@@ -28,13 +28,20 @@ public sealed class LoggingTests
         }
     }
 
+    private static bool IsEndpointLine(CapturedLine line) => line.Category.StartsWith("Akka.Relay.Server", StringComparison.Ordinal);
+
+    // Actors' lines come through Akka's log stream, with the path of the actor that wrote them.
+    private static bool IsSessionActorLine(CapturedLine line) =>
+        line.Category.StartsWith("Akka.", StringComparison.Ordinal) && line.ValueOf("ActorPath") is { } path
+        && path.Contains("/user/", StringComparison.Ordinal) && !path.EndsWith("/user/hub", StringComparison.Ordinal);
+
     [Fact]
     public async Task Every_line_about_a_session_carries_its_session_and_user_id_and_never_the_content()
     {
         var sink = new CapturingLoggerProvider();
-        // Debug for the relay's own categories only: akka.loglevel follows the Logging configuration, so the
-        // session actor's Debug lines (which pass through Akka's log stream) reach ILogger too.
-        await using var server = await RelayServer.StartAsync(sink, ("Logging:LogLevel:Akka.Relay", "Debug"), ("Relay:OutboundQueueCapacity", "4"));
+        // Debug for Akka's categories: akka.loglevel follows the Logging configuration, so the session actor's
+        // Debug lines (which pass through Akka's log stream) reach ILogger too.
+        await using var server = await RelayServer.StartAsync(sink, ("Logging:LogLevel:Akka", "Debug"), ("Relay:OutboundQueueCapacity", "8"), ("Relay:MaxMessageBytes", "16384"));
         var (a, b, s) = (Ids.Next(), Ids.Next(), Ids.Next());
         var secret = "secret-" + Guid.NewGuid().ToString("N");
         var aText = a.ToString(CultureInfo.InvariantCulture);
@@ -48,7 +55,7 @@ public sealed class LoggingTests
             await alice.CloseAsync();
         }
 
-        // A slow consumer (queue of 4, never reads) is closed with a Warning from its session actor.
+        // A slow consumer (queue of 8, never reads) is closed with a Warning from its session actor.
         var stalledId = Ids.Next();
         await using (var sender = await server.ConnectAsync(s))
         await using (var stalled = await server.ConnectStalledAsync(stalledId))
@@ -56,13 +63,13 @@ public sealed class LoggingTests
             var offline = false;
             for (var round = 0; !offline; round++)
             {
-                Assert.True(round < 500, "the stalled client was never closed");
-                for (var k = 0; k < 16; k++)
+                Assert.True(round < 2000, "the stalled client was never closed");
+                for (var k = 0; k < 4; k++)
                 {
-                    await sender.SendTextAsync($$"""{"type":1,"receiver":{{stalledId}},"content":"{{secret}} {{new string('p', 300)}}"}""");
+                    await sender.SendTextAsync($$"""{"type":1,"receiver":{{stalledId}},"content":"{{secret}} {{new string('p', 8000)}}"}""");
                 }
 
-                for (var k = 0; k < 16; k++)
+                for (var k = 0; k < 4; k++)
                 {
                     offline |= await sender.ReceiveTextAsync() == Wire.NotOnline(stalledId);
                 }
@@ -72,18 +79,24 @@ public sealed class LoggingTests
         await LinesUntilAsync(sink, l => l.Message.Contains("slow consumer", StringComparison.Ordinal), "slow consumer warning");
         var lines = await LinesUntilAsync(
             sink,
-            l => l.Category.EndsWith("ClientActor", StringComparison.Ordinal) && l.ValueOf("UserId") == aText && l.Message.Contains("ended", StringComparison.Ordinal),
+            l => IsSessionActorLine(l) && l.ValueOf("UserId") == aText && l.Message.Contains("ended", StringComparison.Ordinal),
             "line from alice's session actor about its end");
 
         // Alice's session: opened and closed by the endpoint, ended by its actor; all name the same session.
         var about = lines.Where(l => l.ValueOf("UserId") == aText || l.Mentions("user " + aText)).ToList();
         Assert.Contains(about, l => l.Category.EndsWith("RelayWebSocketEndpoint", StringComparison.Ordinal) && l.Message.Contains("opened", StringComparison.Ordinal));
         Assert.Contains(about, l => l.Category.EndsWith("RelayWebSocketEndpoint", StringComparison.Ordinal) && l.Message.Contains("closed", StringComparison.Ordinal));
-        Assert.Contains(about, l => l.Category.EndsWith("ClientActor", StringComparison.Ordinal));
+        Assert.Contains(about, IsSessionActorLine);
         var sessionIds = about.Select(l => l.ValueOf("SessionId")).Distinct().ToList();
         var sessionId = Assert.Single(sessionIds);
         Assert.False(string.IsNullOrEmpty(sessionId), "a line about alice's session without a SessionId:\n" + string.Join('\n', about));
-        foreach (var line in lines.Where(l => l.Mentions(sessionId!) || l.Mentions("user " + aText)))
+        // Every line the relay writes about the session (the endpoint's, and its actor's through Akka) names both.
+        // A session actor is named after its session id.
+        var ofTheSession = lines.Where(l =>
+            (IsEndpointLine(l) && (l.Mentions(sessionId!) || l.Mentions("user " + aText)))
+            || l.ValueOf("ActorPath")?.EndsWith("/user/" + sessionId, StringComparison.Ordinal) == true).ToList();
+        Assert.True(ofTheSession.Count >= 3, "fewer than three lines about alice's session:\n" + string.Join('\n', ofTheSession));
+        foreach (var line in ofTheSession)
         {
             Assert.True(line.ValueOf("SessionId") == sessionId && line.ValueOf("UserId") == aText, $"a line about the session without both ids: {line}");
         }

@@ -128,14 +128,15 @@ public sealed class MetricsTests
     [Fact]
     public async Task Outbound_queue_depth_shows_what_waits_for_a_stalled_client_and_drains_when_it_reads()
     {
-        await using var server = await RelayServer.StartAsync();
+        // Large messages, so the burst (about 8 MB) is more than the kernel's socket buffers can hold (4 MB at most).
+        await using var server = await RelayServer.StartAsync(("Relay:MaxMessageBytes", "16384"));
         using var http = server.CreateHttpClient();
         var (s, r) = (Ids.Next(), Ids.Next());
         await using var sender = await server.ConnectAsync(s);
         // Does not read, and its TCP window is tiny: what the server writes to it backs up in its outbound queue.
         await using var stalled = await server.ConnectStalledAsync(r);
-        const int Burst = 800; // below the queue capacity of 1024: nobody is closed as a slow consumer
-        var padding = new string('q', 380);
+        const int Burst = 500; // below the queue capacity of 1024: nobody is closed as a slow consumer
+        var padding = new string('q', 16000);
         for (var k = 0; k < Burst; k++)
         {
             await sender.SendTextAsync($$"""{"type":1,"receiver":{{r}},"seq":{{k}},"content":"{{padding}}"}""");

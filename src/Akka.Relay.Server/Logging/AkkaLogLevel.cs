@@ -3,10 +3,11 @@ using Microsoft.Extensions.Logging;
 namespace Akka.Relay.Server.Logging;
 
 /// <summary>
-/// Derives Akka's log level (<c>akka.loglevel</c>) from the <c>Logging:LogLevel</c> configuration, so that one setting decides
-/// what Akka logs. Akka's events reach <c>ILogger</c> under their class's name (<c>Akka.Cluster...</c>,
-/// <c>Akka.Relay.Actors...</c>); Akka itself drops events below <c>akka.loglevel</c> before they get there, so it
-/// is set to the most verbose level any of those categories asks for.
+/// Derives Akka's log level (<c>akka.loglevel</c>) from the <c>Logging:LogLevel</c> configuration, so that one
+/// setting decides what Akka logs. Akka's events reach <c>ILogger</c> under categories that start with
+/// <c>Akka</c> (actors' lines, the relay's included, arrive as <c>Akka.Actor.ActorSystem</c>); Akka itself drops
+/// events below its level before they get there, so it is set to the most verbose level any of those
+/// categories asks for.
 /// </summary>
 public static class AkkaLogLevel
 {
