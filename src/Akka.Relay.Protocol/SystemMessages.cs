@@ -71,7 +71,8 @@ public static class SystemMessages
 
     private static byte[] WithContent(ReadOnlySpan<byte> head, string content)
     {
-        // Non-ASCII text stays UTF-8 (no \uXXXX inflation); quotes, backslashes and control characters are escaped.
+        // Text of the Basic Multilingual Plane stays UTF-8 (no \uXXXX inflation); quotes, backslashes, control
+        // characters and characters beyond the plane (emoji, as surrogate pairs) are escaped.
         var encoded = JsonEncodedText.Encode(content, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).EncodedUtf8Bytes;
         ReadOnlySpan<byte> open = ",\"content\":\""u8;
         ReadOnlySpan<byte> close = "\"}"u8;

@@ -106,8 +106,8 @@ public sealed class DrainSpreadTests
     private static async Task TalkUntilClosedAsync(Ring member, Stopwatch clock)
     {
         var seq = 0;
-        var sending = true;
-        await member.Client.SendTextAsync(SendText(member.Next, seq));
+        // Sessions of the first batch may be closed before this even starts.
+        var sending = await TrySendAsync(member, seq);
         while (true)
         {
             var received = await member.Client.ReceiveAsync(TimeSpan.FromSeconds(30));
@@ -142,15 +142,21 @@ public sealed class DrainSpreadTests
             seq++;
             if (sending && seq < MaxSendsPerSession)
             {
-                try
-                {
-                    await member.Client.SendTextAsync(SendText(member.Next, seq));
-                }
-                catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
-                {
-                    sending = false; // our own close has begun: the end is on its way to the inbox
-                }
+                sending = await TrySendAsync(member, seq);
             }
+        }
+    }
+
+    private static async Task<bool> TrySendAsync(Ring member, int seq)
+    {
+        try
+        {
+            await member.Client.SendTextAsync(SendText(member.Next, seq));
+            return true;
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            return false; // our own close has begun: the end is on its way to the inbox
         }
     }
 
