@@ -1,12 +1,16 @@
 using System.Diagnostics.Metrics;
 using Akka.Relay.Actors.Telemetry;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 
 namespace Akka.Relay.Server.Telemetry;
 
 /// <summary>Registers the relay's meter, the .NET runtime and ASP.NET Core meters, and the Prometheus scrape endpoint.</summary>
 public static class RelayMetricsSetup
 {
+    /// <summary>The service name in <c>target_info</c>.</summary>
+    public const string ServiceName = "akka-relay";
+
     /// <summary>Where Prometheus scrapes.</summary>
     public const string ScrapePath = "/metrics";
 
@@ -24,7 +28,9 @@ public static class RelayMetricsSetup
     public static IServiceCollection AddRelayMetrics(this IServiceCollection services)
     {
         services.AddSingleton(provider => new RelayMetrics(provider.GetRequiredService<IMeterFactory>()));
-        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(ServiceName))
+            .WithMetrics(metrics => metrics
             .AddMeter(RelayMetrics.MeterName)
             .AddMeter(PlatformMeters)
             .AddPrometheusExporter(options =>
