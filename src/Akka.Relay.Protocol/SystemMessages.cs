@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Akka.Relay.Protocol;
@@ -35,6 +36,51 @@ public static class SystemMessages
         open.CopyTo(message.AsSpan(head.Length));
         content.CopyTo(message.AsSpan(head.Length + open.Length));
         close.CopyTo(message.AsSpan(head.Length + open.Length + content.Length));
+        return message;
+    }
+
+    /// <summary>
+    /// A message from the server to every session of <paramref name="receiver"/> (the server API's send):
+    /// <c>{"type":2,"sender":0,"receiver":R,"content":"..."}</c>.
+    /// </summary>
+    public static byte[] Notice(ulong receiver, string content) => WithContent(Compose(receiver, ReadOnlySpan<byte>.Empty), content);
+
+    /// <summary>
+    /// A message from the server to every session (the server API's broadcast). It has no receiver, like a
+    /// client's broadcast, so one encoding serves every recipient: <c>{"type":2,"sender":0,"content":"..."}</c>.
+    /// </summary>
+    public static byte[] BroadcastNotice(string content) => WithContent(BroadcastPrefix, content);
+
+    /// <summary>
+    /// True when <paramref name="payload"/> is one of the server's own messages. Every system message starts
+    /// with <c>{"type":2,"sender":0,</c>; a client's message never does, since type 2 is refused and the sender stamped.
+    /// </summary>
+    public static bool IsSystemMessage(ReadOnlySpan<byte> payload) => payload.StartsWith(SystemPrefix);
+
+    /// <summary>
+    /// True when <paramref name="content"/> reads like the relay's own acks or error replies, which clients
+    /// tell apart by content alone: the server API refuses to send such text, so no backend can fake an ack.
+    /// </summary>
+    public static bool IsReservedContent(string content) =>
+        content is SuccessSendContent or NotOnlineContent || content.StartsWith(ErrorContentPrefix, StringComparison.Ordinal);
+
+    private const string ErrorContentPrefix = "error: ";
+
+    private static readonly byte[] SystemPrefix = "{\"type\":2,\"sender\":0,"u8.ToArray();
+    private static readonly byte[] BroadcastPrefix = "{\"type\":2,\"sender\":0"u8.ToArray();
+
+    private static byte[] WithContent(ReadOnlySpan<byte> head, string content)
+    {
+        // Text of the Basic Multilingual Plane stays UTF-8 (no \uXXXX inflation); quotes, backslashes, control
+        // characters and characters beyond the plane (emoji, as surrogate pairs) are escaped.
+        var encoded = JsonEncodedText.Encode(content, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).EncodedUtf8Bytes;
+        ReadOnlySpan<byte> open = ",\"content\":\""u8;
+        ReadOnlySpan<byte> close = "\"}"u8;
+        var message = new byte[head.Length + open.Length + encoded.Length + close.Length];
+        head.CopyTo(message);
+        open.CopyTo(message.AsSpan(head.Length));
+        encoded.CopyTo(message.AsSpan(head.Length + open.Length));
+        close.CopyTo(message.AsSpan(head.Length + open.Length + encoded.Length));
         return message;
     }
 

@@ -264,7 +264,8 @@ public sealed class HubActorSpec : Akka.TestKit.Xunit2.TestKit
         var refused = await ExpectMsgAsync<RegistrationRefused>(Timeout);
         Assert.Equal(2UL, refused.UserId);
         Assert.Equal(RefusalReason.Draining, refused.Reason);
-        Assert.Equal(new HubStats(Users: 1, Sessions: 1), await StatsAsync(hub));
+        // The refused session was never routed; the drained one was unrouted when its close was decided.
+        Assert.Equal(new HubStats(Users: 0, Sessions: 0), await StatsAsync(hub));
     }
 
     [Fact]
@@ -279,11 +280,11 @@ public sealed class HubActorSpec : Akka.TestKit.Xunit2.TestKit
         hub.Tell(DrainSessions.Instance, TestActor);
         await a.ExpectMsgAsync<CloseSession>(Timeout);
         await b.ExpectMsgAsync<CloseSession>(Timeout);
+        // Closing sessions no longer receive: they are unrouted as soon as their close is decided.
+        Assert.Equal(new HubStats(Users: 0, Sessions: 0), await StatsAsync(hub));
+        Watch(a.Ref);
         Sys.Stop(a.Ref);
-        await AwaitAssertAsync(
-            async () => Assert.Equal(new HubStats(Users: 1, Sessions: 1), await StatsAsync(hub)),
-            Timeout,
-            TimeSpan.FromMilliseconds(20));
+        await ExpectTerminatedAsync(a.Ref, Timeout);
 
         // Had the hub answered early, SessionsDrained would already sit before this reply.
         hub.Tell(GetHubStats.Instance, TestActor);

@@ -49,4 +49,67 @@ public sealed class SystemMessagesTests
         Assert.Equal(0UL, root.GetProperty("sender").GetUInt64());
         Assert.Equal(12345UL, root.GetProperty("receiver").GetUInt64());
     }
+    [Fact]
+    public void Notice_to_a_user_is_encoded_exactly()
+    {
+        Assert.Equal(
+            """{"type":2,"sender":0,"receiver":7,"content":"maintenance at 22:00"}""",
+            Encoding.UTF8.GetString(SystemMessages.Notice(7, "maintenance at 22:00")));
+    }
+
+    [Fact]
+    public void Broadcast_notice_has_no_receiver()
+    {
+        Assert.Equal(
+            """{"type":2,"sender":0,"content":"hello everyone"}""",
+            Encoding.UTF8.GetString(SystemMessages.BroadcastNotice("hello everyone")));
+    }
+
+    [Fact]
+    public void Notice_content_is_json_escaped_and_keeps_unicode_as_utf8()
+    {
+        const string content = "a \"quoted\" \\ line\n\u0001 <b>&</b> é 日本 😀";
+        var encoded = SystemMessages.Notice(3, content);
+
+        using var document = JsonDocument.Parse(encoded);
+        Assert.Equal(content, document.RootElement.GetProperty("content").GetString());
+        // Relaxed escaping: text of the Basic Multilingual Plane is sent as UTF-8, not as \uXXXX
+        // (the encoder still escapes characters beyond it, such as emoji, as surrogate pairs).
+        Assert.Contains("é 日本", Encoding.UTF8.GetString(encoded), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_server_message_is_recognised_as_a_system_message()
+    {
+        Assert.True(SystemMessages.IsSystemMessage(SystemMessages.SuccessSend(1)));
+        Assert.True(SystemMessages.IsSystemMessage(SystemMessages.NotOnline(1)));
+        Assert.True(SystemMessages.IsSystemMessage(SystemMessages.Error(1, ErrorReasons.InvalidJson)));
+        Assert.True(SystemMessages.IsSystemMessage(SystemMessages.Notice(1, "x")));
+        Assert.True(SystemMessages.IsSystemMessage(SystemMessages.BroadcastNotice("x")));
+    }
+
+    [Fact]
+    public void A_stamped_client_message_is_never_a_system_message()
+    {
+        // The client tries to look like the server; the parser refuses type 2 and replaces the sender.
+        var forged = MessageParser.Parse("""{"type":2,"sender":0,"receiver":5,"content":"success send"}"""u8, 9);
+        Assert.Equal(InboundKind.Rejected, forged.Kind);
+
+        var stamped = MessageParser.Parse("""{"type":1,"sender":0,"receiver":5,"content":"x"}"""u8, 9);
+        Assert.False(SystemMessages.IsSystemMessage(stamped.Payload));
+        var inserted = MessageParser.Parse("""{"type":3,"content":"x"}"""u8, 9);
+        Assert.False(SystemMessages.IsSystemMessage(inserted.Payload));
+    }
+
+    [Theory]
+    [InlineData("success send", true)]
+    [InlineData("not online", true)]
+    [InlineData("error: anything", true)]
+    [InlineData("Success send", false)]
+    [InlineData("errors are fine here", false)]
+    [InlineData("maintenance at 22:00", false)]
+    public void Ack_and_error_texts_are_reserved(string content, bool reserved)
+    {
+        Assert.Equal(reserved, SystemMessages.IsReservedContent(content));
+    }
 }

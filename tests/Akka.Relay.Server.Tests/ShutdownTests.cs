@@ -6,7 +6,8 @@ namespace Akka.Relay.Server.Tests;
 
 /// <summary>
 /// PROTOCOL.md §1 and §7: on shutdown every session is closed with 1001 after the messages already in flight
-/// to it are written, and new handshakes are refused with 503 while the node drains.
+/// to it are written, and new handshakes are refused with 503 while the node drains. These run the drain
+/// all at once (<c>Relay:DrainSpread</c> 0); <see cref="DrainSpreadTests"/> covers the spread drain.
 /// </summary>
 public sealed class ShutdownTests
 {
@@ -27,7 +28,7 @@ public sealed class ShutdownTests
     public async Task Every_session_gets_1001_after_the_messages_already_in_flight_to_it()
     {
         // Long close and drain timeouts: the receiver starts reading only after the stop has begun.
-        await using var server = await RelayServer.StartAsync(("Relay:CloseTimeout", "00:00:30"), ("Relay:DrainTimeout", "00:00:30"));
+        await using var server = await RelayServer.StartAsync(("Relay:CloseTimeout", "00:00:30"), ("Relay:DrainTimeout", "00:00:30"), ("Relay:DrainSpread", "00:00:00"));
         var (s, r, i) = (Ids.Next(), Ids.Next(), Ids.Next());
         await using var sender = await server.ConnectAsync(s);
         // Does not read, and its TCP window is tiny: most of the burst is still queued in the server at the stop.
@@ -73,7 +74,7 @@ public sealed class ShutdownTests
     {
         // The drain waits for every session to finish its close handshake; a client that does not answer
         // the server's close keeps the drain window open (up to the close timeout).
-        await using var server = await RelayServer.StartAsync(("Relay:CloseTimeout", "00:00:30"), ("Relay:DrainTimeout", "00:00:30"));
+        await using var server = await RelayServer.StartAsync(("Relay:CloseTimeout", "00:00:30"), ("Relay:DrainTimeout", "00:00:30"), ("Relay:DrainSpread", "00:00:00"));
         var (h, p, n) = (Ids.Next(), Ids.Next(), Ids.Next());
         await using var holder = await server.ConnectAsync(h);
         holder.AnswerClose = false;

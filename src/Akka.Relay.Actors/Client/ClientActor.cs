@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Relay.Actors.Hub;
+using Akka.Relay.Actors.Telemetry;
 using Akka.Relay.Protocol;
 
 namespace Akka.Relay.Actors.Client;
@@ -25,32 +26,43 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     private readonly SessionSignals _signals;
     private readonly Outbox _outbox;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly RelayMetrics? _metrics;
     private WebSocket? _socket;
+    private SessionEnd? _end;
     private bool _registered;
     private bool _closing;
     private bool _pumpsStopped;
     private DateTimeOffset? _expiresAt;
 
-    /// <summary>Creates the session actor for <paramref name="userId"/>.</summary>
-    public ClientActor(ulong userId, IActorRef directory, ClientSettings settings, SessionSignals signals)
+    /// <summary>Creates the session actor for <paramref name="userId"/>; its name is the session id its log lines carry.</summary>
+    public ClientActor(ulong userId, IActorRef directory, ClientSettings settings, SessionSignals signals, RelayMetrics? metrics = null)
     {
         _userId = userId;
         _directory = directory;
         _settings = settings;
         _signals = signals;
-        _outbox = new Outbox(settings.OutboundQueueCapacity);
+        _metrics = metrics;
+        _outbox = new Outbox(settings.OutboundQueueCapacity, metrics);
 
         Receive<Registered>(_ => OnRegistered());
         Receive<RegistrationRefused>(OnRefused);
         Receive<AttachSocket>(OnAttach);
         Receive<AttachFailed>(_ => Context.Stop(Self));
-        Receive<InboundSend>(m => Route(new SendToUser(m.Receiver, m.Payload)));
-        Receive<InboundBroadcast>(m => Route(new BroadcastToAll(m.Payload)));
-        Receive<InboundRejected>(m => Enqueue(SystemMessages.Error(_userId, m.Reason)));
-        Receive<SendAck>(m => Enqueue(m.Delivered ? SystemMessages.SuccessSend(m.Receiver) : SystemMessages.NotOnline(m.Receiver)));
-        Receive<Deliver>(m => Enqueue(m.Payload));
+        Receive<InboundSend>(m =>
+        {
+            _metrics?.MessageReceived(InboundKind.Send);
+            Route(new SendToUser(m.Receiver, m.Payload));
+        });
+        Receive<InboundBroadcast>(m =>
+        {
+            _metrics?.MessageReceived(InboundKind.Broadcast);
+            Route(new BroadcastToAll(m.Payload));
+        });
+        Receive<InboundRejected>(OnRejected);
+        Receive<SendAck>(OnAck);
+        Receive<Deliver>(m => Enqueue(m.Payload, KindOf(m)));
         Receive<CloseSession>(BeginClose);
-        Receive<ReadPumpStopped>(_ => OnReadPumpStopped());
+        Receive<ReadPumpStopped>(OnReadPumpStopped);
         Receive<CloseTimedOut>(_ => _socket?.Abort());
         Receive<ExpireSessionAt>(OnExpireSessionAt);
         Receive<ExpiryDue>(_ => CheckExpiry());
@@ -65,8 +77,11 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <summary>Props for one session of <paramref name="userId"/> registered with <paramref name="directory"/>.</summary>
-    public static Props GetProps(ulong userId, IActorRef directory, ClientSettings settings, SessionSignals signals) =>
-        Akka.Actor.Props.Create(() => new ClientActor(userId, directory, settings, signals));
+    public static Props GetProps(ulong userId, IActorRef directory, ClientSettings settings, SessionSignals signals, RelayMetrics? metrics = null) =>
+        Akka.Actor.Props.Create(() => new ClientActor(userId, directory, settings, signals, metrics));
+
+    /// <summary>The session's id: its actor's name (the hosting layer names it after the request).</summary>
+    private string SessionId => Self.Path.Name;
 
     /// <inheritdoc />
     protected override void PreStart() => _directory.Tell(new Register(_userId, Self));
@@ -80,6 +95,14 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         }
 
         _signals.Admit(new Admission.Refused(RefusalReason.Draining, "session ended before it was admitted"));
+        if (_socket is not null)
+        {
+            var end = _end ?? SessionEnd.Stopped;
+            _metrics?.Untrack(_outbox);
+            _metrics?.SessionClosed(end);
+            _log.Debug("Session {SessionId} of user {UserId} ended: {CloseCause} ({CloseCode})", SessionId, _userId, end.Cause, end.Code);
+        }
+
         if (_socket is null)
         {
             _signals.Complete();
@@ -110,7 +133,9 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         _socket = attach.Socket;
         var self = Self;
         var signals = _signals;
-        var readPump = ReadPump.RunAsync(attach.Socket, self, _userId, _settings.MaxMessageBytes, _settings.RateLimit);
+        _metrics?.SessionOpened();
+        _metrics?.Track(_outbox);
+        var readPump = ReadPump.RunAsync(attach.Socket, self, _userId, _settings.MaxMessageBytes, _settings.RateLimit, _metrics);
         var writePump = _outbox.PumpAsync(attach.Socket);
         if (_closing && !Timers.IsTimerActive(CloseTimerKey))
         {
@@ -139,18 +164,44 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         }
     }
 
-    private void Enqueue(byte[] payload)
+    private void OnRejected(InboundRejected rejected)
+    {
+        _metrics?.MessageReceived(InboundKind.Rejected);
+        if (Enqueue(SystemMessages.Error(_userId, rejected.Reason), OutboundKind.System))
+        {
+            _metrics?.ErrorReply(rejected.Reason);
+        }
+    }
+
+    private void OnAck(SendAck ack)
+    {
+        if (Enqueue(ack.Delivered ? SystemMessages.SuccessSend(ack.Receiver) : SystemMessages.NotOnline(ack.Receiver), OutboundKind.System))
+        {
+            _metrics?.Ack(ack.Delivered);
+        }
+    }
+
+    private static OutboundKind KindOf(Deliver deliver) =>
+        SystemMessages.IsSystemMessage(deliver.Payload) ? OutboundKind.System
+        : deliver.Broadcast ? OutboundKind.Broadcast
+        : OutboundKind.Send;
+
+    private bool Enqueue(byte[] payload, OutboundKind kind)
     {
         if (_closing)
         {
-            return;
+            return false;
         }
 
         if (!_outbox.TryEnqueue(payload))
         {
-            _log.Warning("Session of user {0} is a slow consumer ({1} messages queued): closing it", _userId, _settings.OutboundQueueCapacity);
+            _log.Warning("Session {SessionId} of user {UserId} is a slow consumer ({QueueCapacity} messages queued): closing it", SessionId, _userId, _settings.OutboundQueueCapacity);
             BeginClose(CloseSession.SlowConsumer);
+            return false;
         }
+
+        _metrics?.MessageSent(kind);
+        return true;
     }
 
     private void BeginClose(CloseSession close)
@@ -161,6 +212,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         }
 
         _closing = true;
+        _end ??= SessionEnd.ServerClose(close);
         Unregister();
         _outbox.Close(close);
         Timers.StartSingleTimer(CloseTimerKey, CloseTimedOut.Instance, _settings.CloseTimeout);
@@ -190,10 +242,11 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         BeginClose(CloseSession.TokenExpired);
     }
 
-    private void OnReadPumpStopped()
+    private void OnReadPumpStopped(ReadPumpStopped stopped)
     {
         // The client closed or vanished: unregister at once, answer its close frame if it
         // sent one, and let the write pump finish.
+        _end ??= SessionEnd.Of(stopped.End, _socket?.CloseStatus);
         _closing = true;
         Unregister();
         // Echo the client's close code, as RFC 6455 §5.5.1 suggests.

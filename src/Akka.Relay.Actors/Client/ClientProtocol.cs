@@ -53,11 +53,8 @@ internal sealed record InboundBroadcast(byte[] Payload);
 /// <summary>From the read pump: a message that could not be accepted.</summary>
 internal sealed record InboundRejected(string Reason);
 
-/// <summary>From the read pump: it has stopped (close frame, dropped connection, or abort).</summary>
-internal sealed record ReadPumpStopped
-{
-    public static readonly ReadPumpStopped Instance = new();
-}
+/// <summary>From the read pump: it has stopped (close frame, dropped connection, or abort), and how.</summary>
+internal sealed record ReadPumpStopped(Telemetry.ReadEnd End);
 
 /// <summary>Both pumps have ended: the socket is no longer touched.</summary>
 internal sealed record PumpsStopped

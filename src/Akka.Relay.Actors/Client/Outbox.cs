@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using System.Threading.Channels;
+using Akka.Relay.Actors.Telemetry;
 
 namespace Akka.Relay.Actors.Client;
 
@@ -11,10 +12,12 @@ namespace Akka.Relay.Actors.Client;
 internal sealed class Outbox
 {
     private readonly Channel<byte[]> _queue;
+    private readonly RelayMetrics? _metrics;
     private volatile CloseSession? _close;
 
-    public Outbox(int capacity)
+    public Outbox(int capacity, RelayMetrics? metrics = null)
     {
+        _metrics = metrics;
         _queue = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(capacity)
         {
             SingleReader = true,
@@ -22,6 +25,9 @@ internal sealed class Outbox
             FullMode = BoundedChannelFullMode.Wait,
         });
     }
+
+    /// <summary>Messages waiting to be written (read by the metrics at scrape time).</summary>
+    public int Count => _queue.Reader.Count;
 
     /// <summary>Queues a message; false when the queue is full or closing.</summary>
     public bool TryEnqueue(byte[] payload) => _queue.Writer.TryWrite(payload);
@@ -50,6 +56,7 @@ internal sealed class Outbox
 
                     await socket.SendAsync(payload, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None)
                         .ConfigureAwait(false);
+                    _metrics?.BytesSent(payload.Length);
                 }
 
                 if (_close is { DiscardPending: true })

@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using Akka.Actor;
+using Akka.Relay.Actors.Telemetry;
 using Akka.Relay.Protocol;
 
 namespace Akka.Relay.Actors.Client;
@@ -12,8 +13,9 @@ internal static class ReadPump
 {
     private static readonly InboundRejected RateLimited = new(ErrorReasons.RateLimited);
 
-    public static async Task RunAsync(WebSocket socket, IActorRef session, ulong userId, int maxMessageBytes, RateLimitSettings? rateLimitSettings = null)
+    public static async Task RunAsync(WebSocket socket, IActorRef session, ulong userId, int maxMessageBytes, RateLimitSettings? rateLimitSettings = null, RelayMetrics? metrics = null)
     {
+        var end = ReadEnd.Dropped;
         // One byte more than the limit tells "exactly at the limit" from "over it".
         var buffer = new byte[maxMessageBytes + 1];
         var violated = false;
@@ -32,6 +34,7 @@ internal static class ReadPump
                     // frame arrives, so the close handshake can complete.
                     var target = violated ? buffer.AsMemory() : buffer.AsMemory(count);
                     result = await socket.ReceiveAsync(target, CancellationToken.None).ConfigureAwait(false);
+                    metrics?.BytesReceived(result.Count);
                     if (first)
                     {
                         messageType = result.MessageType;
@@ -47,6 +50,7 @@ internal static class ReadPump
 
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
+                    end = ReadEnd.CloseReceived;
                     break;
                 }
 
@@ -88,10 +92,16 @@ internal static class ReadPump
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
         {
             // Dropped TCP connection, keep-alive timeout (the server aborts the socket), or our own abort.
+            end = e switch
+            {
+                OperationCanceledException or ObjectDisposedException => ReadEnd.Aborted,
+                WebSocketException { WebSocketErrorCode: WebSocketError.Faulted } => ReadEnd.ProtocolError,
+                _ => ReadEnd.Dropped,
+            };
         }
         finally
         {
-            session.Tell(ReadPumpStopped.Instance);
+            session.Tell(new ReadPumpStopped(end));
         }
     }
 

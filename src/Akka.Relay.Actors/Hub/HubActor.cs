@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Relay.Actors.Client;
 using Akka.Relay.Actors.Directory;
+using Akka.Relay.Actors.Telemetry;
 
 namespace Akka.Relay.Actors.Hub;
 
@@ -19,6 +20,10 @@ namespace Akka.Relay.Actors.Hub;
 public sealed class HubActor : ReceiveActor, IWithTimers
 {
     private const string AnswerDeadlineTimerKey = "answer-deadlines";
+    private const string DrainTimerKey = "drain-batches";
+
+    // A spread drain closes a batch of sessions at most this often.
+    private static readonly TimeSpan MinDrainStep = TimeSpan.FromMilliseconds(50);
 
     private readonly HubSettings _settings;
     private readonly IActorRef? _directory;
@@ -35,28 +40,35 @@ public sealed class HubActor : ReceiveActor, IWithTimers
     // SEND order, as the protocol promises.
     private readonly Dictionary<IActorRef, Queue<PendingAnswer>> _pendingAnswers = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly RelayMetrics? _metrics;
     private long _nextSequence;
     private bool _draining;
+    // While a spread drain runs: the sessions still to be closed, and how many to close per step.
+    private readonly Queue<IActorRef> _toClose = new();
+    private int _drainBatch;
 
     /// <summary>Creates the hub; with a <paramref name="directory"/> and <paramref name="broadcastPublisher"/> it serves a cluster node.</summary>
-    public HubActor(HubSettings settings, IActorRef? directory = null, IActorRef? broadcastPublisher = null)
+    public HubActor(HubSettings settings, IActorRef? directory = null, IActorRef? broadcastPublisher = null, RelayMetrics? metrics = null)
     {
         _settings = settings;
         _directory = directory;
         _broadcastPublisher = broadcastPublisher;
+        _metrics = metrics;
         Receive<Register>(OnRegister);
         Receive<Unregister>(m => Unroute(m.Session));
         Receive<Terminated>(m => OnTerminated(m.ActorRef));
         Receive<SendToUser>(OnSendToUser);
         Receive<BroadcastToAll>(OnBroadcast);
-        Receive<FanOut>(m => FanOutLocally(new Deliver(m.Payload)));
+        Receive<FanOut>(m => FanOutLocally(new Deliver(m.Payload) { Broadcast = true }));
         Receive<SendRouted>(OnSendRouted);
         Receive<CheckAnswerDeadlines>(_ => OnCheckAnswerDeadlines());
         Receive<SessionClaimed>(OnSessionClaimed);
         Receive<ClaimRefused>(OnClaimRefused);
         Receive<ReportSessions>(OnReportSessions);
         Receive<DrainSessions>(_ => OnDrain());
+        Receive<DrainStepDue>(_ => CloseNextDrainBatch());
         Receive<GetHubStats>(_ => Sender.Tell(new HubStats(_sessionsByUser.Count, _userBySession.Count)));
+        Receive<GetUserSessions>(OnGetUserSessions);
     }
 
     /// <inheritdoc />
@@ -66,11 +78,11 @@ public sealed class HubActor : ReceiveActor, IWithTimers
     public const string Name = "hub";
 
     /// <summary>Props for a single node's hub, which is its own directory.</summary>
-    public static Props GetProps(HubSettings settings) => Akka.Actor.Props.Create(() => new HubActor(settings, null, null));
+    public static Props GetProps(HubSettings settings, RelayMetrics? metrics = null) => Akka.Actor.Props.Create(() => new HubActor(settings, null, null, metrics));
 
     /// <summary>Props for a cluster node's hub that defers to <paramref name="directory"/> and broadcasts through <paramref name="broadcastPublisher"/>.</summary>
-    public static Props GetProps(HubSettings settings, IActorRef directory, IActorRef broadcastPublisher) =>
-        Akka.Actor.Props.Create(() => new HubActor(settings, directory, broadcastPublisher));
+    public static Props GetProps(HubSettings settings, IActorRef directory, IActorRef broadcastPublisher, RelayMetrics? metrics = null) =>
+        Akka.Actor.Props.Create(() => new HubActor(settings, directory, broadcastPublisher, metrics));
 
     private void OnRegister(Register message)
     {
@@ -155,6 +167,7 @@ public sealed class HubActor : ReceiveActor, IWithTimers
 
         sessions.Add(session);
         _userBySession[session] = userId;
+        _metrics?.PublishDirectory(_sessionsByUser.Count, _userBySession.Count);
     }
 
     private void Watch(IActorRef session)
@@ -181,6 +194,7 @@ public sealed class HubActor : ReceiveActor, IWithTimers
             _sessionsByUser.Remove(userId);
         }
 
+        _metrics?.PublishDirectory(_sessionsByUser.Count, _userBySession.Count);
         _directory?.Tell(new ReleaseSession(userId, session));
     }
 
@@ -300,7 +314,19 @@ public sealed class HubActor : ReceiveActor, IWithTimers
             return;
         }
 
-        FanOutLocally(new Deliver(message.Payload));
+        FanOutLocally(new Deliver(message.Payload) { Broadcast = true });
+    }
+
+    private void OnGetUserSessions(GetUserSessions query)
+    {
+        if (_directory is not null)
+        {
+            // The user's directory entity knows every node's sessions; it answers the asker directly.
+            _directory.Forward(query);
+            return;
+        }
+
+        Sender.Tell(new UserSessions(query.UserId, _sessionsByUser.TryGetValue(query.UserId, out var sessions) ? sessions.Count : 0));
     }
 
     private void FanOutLocally(Deliver deliver)
@@ -316,10 +342,19 @@ public sealed class HubActor : ReceiveActor, IWithTimers
         if (!_draining)
         {
             _draining = true;
-            _log.Info("Draining {0} sessions of {1} users", _live.Count, _sessionsByUser.Count);
+            var steps = DrainSteps(_live.Count, _settings.DrainSpread);
+            _log.Info("Draining {Sessions} sessions of {Users} users in {Steps} steps over {DrainSpread}", _live.Count, _sessionsByUser.Count, steps, _settings.DrainSpread);
             foreach (var session in _live)
             {
-                session.Tell(CloseSession.GoingAway);
+                _toClose.Enqueue(session);
+            }
+
+            _drainBatch = (_live.Count + steps - 1) / steps;
+            // The first batch goes at once, the last one step before the spread is over.
+            CloseNextDrainBatch();
+            if (_toClose.Count > 0)
+            {
+                Timers.StartPeriodicTimer(DrainTimerKey, DrainStepDue.Instance, _settings.DrainSpread / steps);
             }
         }
 
@@ -327,6 +362,32 @@ public sealed class HubActor : ReceiveActor, IWithTimers
         if (_live.Count == 0)
         {
             AnswerDrainWaiters();
+        }
+    }
+
+    private static int DrainSteps(int sessions, TimeSpan spread) =>
+        sessions <= 1 || spread <= TimeSpan.Zero ? 1 : (int)Math.Clamp(spread.Ticks / MinDrainStep.Ticks, 1, sessions);
+
+    private void CloseNextDrainBatch()
+    {
+        var closed = 0;
+        while (closed < _drainBatch && _toClose.TryDequeue(out var session))
+        {
+            if (!_live.Contains(session))
+            {
+                continue; // It ended on its own meanwhile.
+            }
+
+            // Unrouted before it is told to close: from here on SENDs to it answer "not online" instead of
+            // being acked and then dropped by a closing session. What was routed to it before is still written.
+            Unroute(session);
+            session.Tell(CloseSession.GoingAway);
+            closed++;
+        }
+
+        if (_toClose.Count == 0)
+        {
+            Timers.Cancel(DrainTimerKey);
         }
     }
 
@@ -355,5 +416,10 @@ public sealed class HubActor : ReceiveActor, IWithTimers
     private sealed class CheckAnswerDeadlines
     {
         public static readonly CheckAnswerDeadlines Instance = new();
+    }
+
+    private sealed class DrainStepDue
+    {
+        public static readonly DrainStepDue Instance = new();
     }
 }

@@ -38,7 +38,14 @@ public sealed record SendAck(ulong Receiver, bool Delivered);
 public sealed record BroadcastToAll(byte[] Payload);
 
 /// <summary>One outbound message for a session; the same instance is shared by all recipients.</summary>
-public sealed record Deliver(byte[] Payload);
+public sealed record Deliver(byte[] Payload)
+{
+    /// <summary>
+    /// True for a broadcast's fan-out (for the metrics). Only a hub sets it, for its own sessions: between nodes
+    /// a broadcast travels as a FanOut, so a Deliver that crossed the network is always a SEND's.
+    /// </summary>
+    public bool Broadcast { get; init; }
+}
 
 /// <summary>Refuse new sessions, close every session with 1001, and answer <see cref="SessionsDrained"/> once none is left.</summary>
 public sealed record DrainSessions
@@ -63,3 +70,9 @@ public sealed record GetHubStats
 
 /// <summary>How many users and sessions the directory holds.</summary>
 public sealed record HubStats(int Users, int Sessions);
+
+/// <summary>Asks the directory how many sessions <paramref name="UserId"/> holds (across the cluster, when clustered).</summary>
+public sealed record GetUserSessions(ulong UserId);
+
+/// <summary>The answer to <see cref="GetUserSessions"/>: the user's reachable sessions; 0 means not online.</summary>
+public sealed record UserSessions(ulong UserId, int Sessions);

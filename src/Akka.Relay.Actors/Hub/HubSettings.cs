@@ -9,4 +9,10 @@ public sealed record HubSettings(int MaxSessionsPerUser)
     /// sender is told "not online" (only happens while a crashed node's users are being moved).
     /// </summary>
     public TimeSpan DirectoryAnswerTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long a drain spreads its 1001 closes over, so the clients of a stopping node do not all reconnect
+    /// in the same second. Zero closes every session at once.
+    /// </summary>
+    public TimeSpan DrainSpread { get; init; } = TimeSpan.Zero;
 }

@@ -107,6 +107,7 @@ public sealed class UserEntity : ReceiveActor, IWithStash, IWithTimers
     {
         Receive<RouteSend>(OnSend);
         Receive<ClaimSession>(OnClaim);
+        Receive<GetUserSessions>(m => Sender.Tell(new UserSessions(m.UserId, CountReachable())));
         Receive<ReleaseSession>(m => Remove(m.Session));
         Receive<Terminated>(m => Remove(m.ActorRef));
         // A late report (after the timeout) still carries live sessions.

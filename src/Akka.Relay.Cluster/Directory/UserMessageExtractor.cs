@@ -1,5 +1,6 @@
 using Akka.Cluster.Sharding;
 using Akka.Relay.Actors.Directory;
+using Akka.Relay.Actors.Hub;
 
 namespace Akka.Relay.Cluster.Directory;
 
@@ -18,6 +19,7 @@ public sealed class UserMessageExtractor : HashCodeMessageExtractor
         RouteSend m => Key(m.Receiver),
         ClaimSession m => Key(m.UserId),
         ReleaseSession m => Key(m.UserId),
+        GetUserSessions m => Key(m.UserId),
         // Unknown messages (ShardRegion.StartEntity included) are left to the base class.
         _ => null,
     };

@@ -24,6 +24,7 @@ public sealed class RelayMessageSerializer : SerializerWithStringManifest
         typeof(RouteSend), typeof(SendRouted), typeof(Deliver), typeof(FanOut),
         typeof(ClaimSession), typeof(SessionClaimed), typeof(ClaimRefused), typeof(ReleaseSession),
         typeof(ReportSessions), typeof(SessionsReport),
+        typeof(GetUserSessions), typeof(UserSessions), typeof(GetHubStats), typeof(HubStats),
     ];
 
     private const string SendManifest = "S";
@@ -36,6 +37,10 @@ public sealed class RelayMessageSerializer : SerializerWithStringManifest
     private const string ReleaseManifest = "R";
     private const string ReportQueryManifest = "Q";
     private const string ReportManifest = "QR";
+    private const string UserQueryManifest = "U";
+    private const string UserAnswerManifest = "UR";
+    private const string StatsQueryManifest = "H";
+    private const string StatsAnswerManifest = "HR";
 
     /// <summary>Creates the serializer for <paramref name="system"/>.</summary>
     public RelayMessageSerializer(ExtendedActorSystem system)
@@ -59,6 +64,10 @@ public sealed class RelayMessageSerializer : SerializerWithStringManifest
         ReleaseSession => ReleaseManifest,
         ReportSessions => ReportQueryManifest,
         SessionsReport => ReportManifest,
+        GetUserSessions => UserQueryManifest,
+        UserSessions => UserAnswerManifest,
+        GetHubStats => StatsQueryManifest,
+        HubStats => StatsAnswerManifest,
         _ => throw new ArgumentException($"Cannot serialize {o.GetType()}", nameof(o)),
     };
 
@@ -76,6 +85,10 @@ public sealed class RelayMessageSerializer : SerializerWithStringManifest
         ClaimRefused m => WithUserId(m.UserId, Strings(AkkaSerialization.SerializedActorPath(m.Session), m.Detail)),
         ReportSessions m => WithUserId(m.UserId, []),
         SessionsReport m => WithUserId(m.UserId, Strings(m.Sessions.Select(AkkaSerialization.SerializedActorPath).ToArray())),
+        GetUserSessions m => WithUserId(m.UserId, []),
+        UserSessions m => WithUserId(m.UserId, Int32s(m.Sessions)),
+        GetHubStats => [],
+        HubStats m => Int32s(m.Users, m.Sessions),
         _ => throw new ArgumentException($"Cannot serialize {obj.GetType()}", nameof(obj)),
     };
 
@@ -88,6 +101,10 @@ public sealed class RelayMessageSerializer : SerializerWithStringManifest
                 return new Deliver(bytes);
             case FanOutManifest:
                 return new FanOut(bytes);
+            case StatsQueryManifest:
+                return GetHubStats.Instance;
+            case StatsAnswerManifest:
+                return new HubStats(BinaryPrimitives.ReadInt32LittleEndian(bytes), BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(sizeof(int))));
         }
 
         var userId = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
@@ -102,6 +119,8 @@ public sealed class RelayMessageSerializer : SerializerWithStringManifest
             RefusedManifest => ReadRefused(userId, ReadStrings(rest)),
             ReportQueryManifest => new ReportSessions(userId),
             ReportManifest => new SessionsReport(userId, ReadStrings(rest).Select(Resolve).ToArray()),
+            UserQueryManifest => new GetUserSessions(userId),
+            UserAnswerManifest => new UserSessions(userId, BinaryPrimitives.ReadInt32LittleEndian(rest)),
             _ => throw new System.Runtime.Serialization.SerializationException($"Unknown manifest '{manifest}'"),
         };
     }
@@ -139,6 +158,17 @@ public sealed class RelayMessageSerializer : SerializerWithStringManifest
         var bytes = new byte[sizeof(ulong) + rest.Length];
         BinaryPrimitives.WriteUInt64LittleEndian(bytes, userId);
         rest.CopyTo(bytes.AsSpan(sizeof(ulong)));
+        return bytes;
+    }
+
+    private static byte[] Int32s(params int[] values)
+    {
+        var bytes = new byte[values.Length * sizeof(int)];
+        for (var i = 0; i < values.Length; i++)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(i * sizeof(int)), values[i]);
+        }
+
         return bytes;
     }
 

@@ -1,7 +1,11 @@
 using Akka.Actor;
 using Akka.Hosting;
 using Akka.Relay.Actors.Hub;
+using Akka.Relay.Actors.Telemetry;
+using Akka.Relay.Server.Api;
 using Akka.Relay.Server.Health;
+using Akka.Relay.Server.Logging;
+using Akka.Relay.Server.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace Akka.Relay.Server.Hosting;
@@ -44,30 +48,33 @@ public static class RelayApp
         builder.Services.AddSingleton<RelayWebSocketEndpoint>();
         builder.Services.AddHostedService<SessionDrainService>();
         builder.Services.AddRelayHealthChecks();
+        builder.Services.AddRelayMetrics();
+        ServerApi.Register(builder.Services, configuration);
 
         builder.Services.AddAkka(ActorSystemName, (akka, services) =>
         {
             var relay = services.GetRequiredService<IOptions<RelayOptions>>().Value;
             var cluster = services.GetRequiredService<IOptions<RelayClusterOptions>>().Value;
-            // Prepended: the files must win over the defaults Akka.Hosting adds (appended, relay.hocon's
-            // run-by-clr-shutdown-hook = off lost, and SIGTERM could stop Akka before the drain).
             akka.AddHoconFile(Path.Combine(AppContext.BaseDirectory, "hocon", "relay.hocon"), HoconAddMode.Append)
                 .ConfigureLoggers(loggers =>
                 {
                     loggers.ClearLoggers();
                     loggers.AddLoggerFactory();
+                    // Akka logs what the Logging:LogLevel configuration lets through for its categories.
+                    loggers.LogLevel = AkkaLogLevel.FromLogging(configuration);
                 });
 
-            var hubSettings = new HubSettings(relay.MaxSessionsPerUser);
+            var hubSettings = new HubSettings(relay.MaxSessionsPerUser) { DrainSpread = relay.DrainSpread };
+            var metrics = services.GetRequiredService<RelayMetrics>();
             if (cluster.Enabled)
             {
-                akka.WithRelayCluster(cluster, relay, hubSettings);
+                akka.WithRelayCluster(cluster, relay, hubSettings, metrics);
             }
             else
             {
                 // Alone, the hub is its own per-user directory.
                 akka.WithActors((system, registry) =>
-                    registry.Register<HubActor>(system.ActorOf(HubActor.GetProps(hubSettings), HubActor.Name)));
+                    registry.Register<HubActor>(system.ActorOf(HubActor.GetProps(hubSettings, metrics), HubActor.Name)));
             }
 
             // Added last, so environment variables such as AKKA__LOGLEVEL=DEBUG win over every file.
@@ -86,6 +93,8 @@ public static class RelayApp
         var endpoint = app.Services.GetRequiredService<RelayWebSocketEndpoint>();
         app.Map("/ws/{id?}", endpoint.HandleAsync);
         app.MapRelayHealthChecks();
+        app.MapRelayMetrics();
+        ServerApi.Map(app);
         return app;
     }
 }

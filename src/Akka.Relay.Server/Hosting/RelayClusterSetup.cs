@@ -3,6 +3,7 @@ using Akka.Cluster.Hosting;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Hosting;
 using Akka.Relay.Actors.Hub;
+using Akka.Relay.Actors.Telemetry;
 using Akka.Relay.Cluster.Broadcast;
 using Akka.Relay.Cluster.Directory;
 using Akka.Relay.Cluster.Serialization;
@@ -18,7 +19,7 @@ public static class RelayClusterSetup
     public const string DirectoryTypeName = "user";
 
     /// <summary>Adds everything a clustered relay node runs, and its hub.</summary>
-    public static AkkaConfigurationBuilder WithRelayCluster(this AkkaConfigurationBuilder akka, RelayClusterOptions cluster, RelayOptions relay, HubSettings hubSettings)
+    public static AkkaConfigurationBuilder WithRelayCluster(this AkkaConfigurationBuilder akka, RelayClusterOptions cluster, RelayOptions relay, HubSettings hubSettings, RelayMetrics? metrics = null)
     {
         var directorySettings = new UserDirectorySettings(relay.MaxSessionsPerUser, cluster.DirectoryRebuildTimeout, cluster.DirectoryIdleTimeout);
         return akka
@@ -56,7 +57,7 @@ public static class RelayClusterSetup
                 var publisher = system.ActorOf(BroadcastPublisher.GetProps(mediator), "broadcast-publisher");
                 var directory = registry.Get<UserEntity>();
                 var settings = hubSettings with { DirectoryAnswerTimeout = cluster.SendAnswerTimeout };
-                var hub = system.ActorOf(HubActor.GetProps(settings, directory, publisher), HubActor.Name);
+                var hub = system.ActorOf(HubActor.GetProps(settings, directory, publisher, metrics), HubActor.Name);
                 // The publisher gets the acknowledgement; every node's hub receives each FanOut once.
                 mediator.Tell(new Subscribe(BroadcastPublisher.Topic, hub), publisher);
                 registry.Register<HubActor>(hub);

@@ -30,6 +30,9 @@ public sealed class RelayOptions
     /// <summary>How long shutdown waits for sessions to close with 1001 before the node stops anyway.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long a drain spreads its 1001 closes over (evenly), so clients don't all reconnect at once; zero closes all at once.</summary>
+    public TimeSpan DrainSpread { get; set; } = TimeSpan.FromSeconds(3);
+
     /// <summary>How long a handshake waits for the hub to admit the session before answering 503.</summary>
     public TimeSpan AdmissionTimeout { get; set; } = TimeSpan.FromSeconds(5);
 

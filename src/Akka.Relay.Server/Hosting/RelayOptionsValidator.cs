@@ -28,6 +28,10 @@ public sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
         RequirePositive(failures, nameof(options.PongTimeout), options.PongTimeout);
         RequirePositive(failures, nameof(options.CloseTimeout), options.CloseTimeout);
         RequirePositive(failures, nameof(options.DrainTimeout), options.DrainTimeout);
+        if (options.DrainSpread < TimeSpan.Zero || options.DrainSpread >= options.DrainTimeout)
+        {
+            failures.Add($"Relay:DrainSpread must be zero or more and shorter than Relay:DrainTimeout (was {options.DrainSpread}, drain timeout {options.DrainTimeout}).");
+        }
         RequirePositive(failures, nameof(options.AdmissionTimeout), options.AdmissionTimeout);
         RequirePositive(failures, nameof(options.HandshakeTimeout), options.HandshakeTimeout);
         if (options.MaxSessions < 0)

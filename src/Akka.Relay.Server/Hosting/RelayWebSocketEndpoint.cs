@@ -3,7 +3,9 @@ using Akka.Actor;
 using Akka.Hosting;
 using Akka.Relay.Actors.Client;
 using Akka.Relay.Actors.Hub;
+using Akka.Relay.Actors.Telemetry;
 using Akka.Relay.Protocol;
+using Akka.Relay.Server.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Akka.Relay.Server.Hosting;
@@ -24,6 +26,7 @@ public sealed class RelayWebSocketEndpoint
     private readonly NodeSessionLimit _nodeLimit;
     private readonly IOptions<RelayRateLimitOptions> _rateLimit;
     private readonly ILogger<RelayWebSocketEndpoint> _logger;
+    private readonly RelayMetrics _metrics;
 
     /// <summary>Creates the endpoint.</summary>
     public RelayWebSocketEndpoint(
@@ -35,7 +38,8 @@ public sealed class RelayWebSocketEndpoint
         HandshakeAuthenticator authenticator,
         NodeSessionLimit nodeLimit,
         IOptions<RelayRateLimitOptions> rateLimit,
-        ILogger<RelayWebSocketEndpoint> logger)
+        ILogger<RelayWebSocketEndpoint> logger,
+        RelayMetrics metrics)
     {
         _system = system;
         _hub = hub;
@@ -46,6 +50,7 @@ public sealed class RelayWebSocketEndpoint
         _nodeLimit = nodeLimit;
         _rateLimit = rateLimit;
         _logger = logger;
+        _metrics = metrics;
     }
 
     /// <summary>Handles one handshake and, when it is accepted, the whole session.</summary>
@@ -57,6 +62,11 @@ public sealed class RelayWebSocketEndpoint
             await RefuseAsync(context, StatusCodes.Status400BadRequest, idError);
             return;
         }
+
+        // The request's id (what ASP.NET's own lines carry as RequestId) is the session's id; it names the
+        // session actor, so the actor's lines carry it too.
+        var sessionId = ActorPath.IsValidPathElement(context.TraceIdentifier) ? context.TraceIdentifier : Guid.NewGuid().ToString("N");
+        using var scope = _logger.BeginScope(new SessionLogScope(sessionId, userId));
 
         if (!context.WebSockets.IsWebSocketRequest)
         {
@@ -98,7 +108,7 @@ public sealed class RelayWebSocketEndpoint
         {
             RateLimit = _rateLimit.Value.ToSettings(),
         };
-        var session = _system.ActorOf(ClientActor.GetProps(userId, _hub.ActorRef, settings, signals));
+        var session = _system.ActorOf(ClientActor.GetProps(userId, _hub.ActorRef, settings, signals, _metrics), sessionId);
         if (authentication.SessionExpiresAt is { } expiresAt)
         {
             session.Tell(new ExpireSessionAt(expiresAt));
@@ -144,12 +154,12 @@ public sealed class RelayWebSocketEndpoint
             throw;
         }
 
-        _logger.LogDebug("Session {Session} of user {UserId} opened", session.Path.Name, userId);
+        _logger.LogDebug("Session {SessionId} of user {UserId} opened", sessionId, userId);
         session.Tell(new AttachSocket(socket));
 
         // Returning disposes the socket, so wait until both pumps have ended.
         await signals.Completion;
-        _logger.LogDebug("Session {Session} of user {UserId} closed ({CloseStatus})", session.Path.Name, userId, socket.CloseStatus);
+        _logger.LogDebug("Session {SessionId} of user {UserId} closed ({CloseStatus})", sessionId, userId, socket.CloseStatus);
     }
 
     private static bool IsOriginAllowed(string? origin, string[] allowed)

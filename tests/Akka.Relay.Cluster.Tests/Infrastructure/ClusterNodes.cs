@@ -87,6 +87,7 @@ public sealed class ClusterNodes : IAsyncLifetime
             ("Relay:MaxSessionsPerUser", MaxSessionsPerUser.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             ("Relay:Cluster:Enabled", "true"),
             ("Relay:Cluster:Port", "0"),
+            ("Relay:Api:Key", ApiClient.Key),
         };
         if (seed is not null)
         {

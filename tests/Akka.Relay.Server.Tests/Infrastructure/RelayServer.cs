@@ -9,6 +9,7 @@ using Akka.Relay.Server.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Akka.Relay.Server.Tests.Infrastructure;
 
@@ -38,7 +39,13 @@ public sealed class RelayServer : IAsyncDisposable
     /// Starts a server. Settings are passed as configuration, exactly as an operator would
     /// (e.g. ("Relay:PingInterval", "00:00:01")); there is no test-only code path.
     /// </summary>
-    public static async Task<RelayServer> StartAsync(params (string Key, string Value)[] settings)
+    public static Task<RelayServer> StartAsync(params (string Key, string Value)[] settings) => StartAsync(null, settings);
+
+    /// <summary>
+    /// Starts a server whose log lines also reach <paramref name="logSink"/> (added to the host's logger factory
+    /// before it starts, so Akka's log stream, which goes through that factory, reaches it too).
+    /// </summary>
+    public static async Task<RelayServer> StartAsync(ILoggerProvider? logSink, params (string Key, string Value)[] settings)
     {
         var args = new List<string>
         {
@@ -50,8 +57,23 @@ public sealed class RelayServer : IAsyncDisposable
         var app = RelayApp.Build(args.ToArray());
         // Added to the built application's logger factory: no test-only path in the server.
         var logs = new LogCapture();
-        app.Services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>().AddProvider(logs);
-        await app.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        app.Services.GetRequiredService<ILoggerFactory>().AddProvider(logs);
+        if (logSink is not null)
+        {
+            app.Services.GetRequiredService<ILoggerFactory>().AddProvider(logSink);
+        }
+
+        try
+        {
+            await app.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        catch
+        {
+            // A bad setting stops the start; nothing may be left running behind the failed test.
+            await app.DisposeAsync();
+            throw;
+        }
+
         var address = app.Urls.Single();
         return new RelayServer(app, new Uri(address.EndsWith('/') ? address : address + "/"), logs);
     }
