@@ -20,11 +20,11 @@ public sealed class NodeCrashTests
     [Fact]
     public async Task A_killed_node_goes_offline_within_ten_seconds_while_the_others_serve_and_it_rejoins_when_restarted()
     {
-        await using var node1 = ServerProcess.Create(seed: null);
+        await using var node1 = ServerProcess.CreateClusterNode(seed: null);
         node1.Start();
         await using var probe1 = await ProcessProbes.ConnectWhenUpAsync(node1, Ids.Next(), TimeSpan.FromSeconds(60));
-        await using var node2 = ServerProcess.Create(node1.ClusterAddress);
-        await using var node3 = ServerProcess.Create(node1.ClusterAddress);
+        await using var node2 = ServerProcess.CreateClusterNode(node1.ClusterAddress);
+        await using var node3 = ServerProcess.CreateClusterNode(node1.ClusterAddress);
         node2.Start();
         node3.Start();
 

@@ -24,11 +24,11 @@ public sealed class NodeLeaveTests
     [Fact]
     public async Task A_node_stopped_gracefully_closes_with_1001_hands_its_shards_over_and_exits_0()
     {
-        await using var node1 = ServerProcess.Create(seed: null);
+        await using var node1 = ServerProcess.CreateClusterNode(seed: null);
         node1.Start();
         await using var probe1 = await ProcessProbes.ConnectWhenUpAsync(node1, Ids.Next(), TimeSpan.FromSeconds(60));
-        await using var node2 = ServerProcess.Create(node1.ClusterAddress);
-        await using var node3 = ServerProcess.Create(node1.ClusterAddress);
+        await using var node2 = ServerProcess.CreateClusterNode(node1.ClusterAddress);
+        await using var node3 = ServerProcess.CreateClusterNode(node1.ClusterAddress);
         node2.Start();
         node3.Start();
 

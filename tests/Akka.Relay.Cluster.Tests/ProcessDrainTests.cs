@@ -19,7 +19,7 @@ public sealed class ProcessDrainTests
     [Fact]
     public async Task Sigterm_turns_the_node_unready_closes_every_session_with_1001_over_the_spread_and_exits_0()
     {
-        await using var node = ServerProcess.Create(null, ("Relay__Cluster__Enabled", "false"), ("Relay__DrainSpread", "00:00:02"), ("Relay__DrainTimeout", "00:00:20"));
+        await using var node = ServerProcess.Create(("Relay__DrainSpread", "00:00:02"), ("Relay__DrainTimeout", "00:00:20"));
         node.Start();
         var clients = new List<TestClient>();
         try

@@ -3,31 +3,41 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using System.Text.Json;
 
 namespace Akka.Relay.Server.Tests.Infrastructure;
 
 /// <summary>
 /// The relay as its own OS process (<c>dotnet Akka.Relay.Server.dll</c>, configured by environment
-/// variables only), so that its memory can be read from <c>/proc</c> apart from the test's own.
+/// variables only): its memory can be read from <c>/proc</c> apart from the test's own, and it can be
+/// stopped the way an orchestrator does (SIGTERM) or killed (SIGKILL) and started again on the same ports.
 /// </summary>
 public sealed class ServerProcess : IAsyncDisposable
 {
-    private readonly Process _process;
+    private const int SigTerm = 15;
+    private readonly Dictionary<string, string> _environment;
     private readonly StringBuilder _log = new();
+    private Process? _process;
 
-    private ServerProcess(Process process, int port)
+    private ServerProcess(int httpPort, Dictionary<string, string> environment)
     {
-        _process = process;
-        BaseUri = new Uri($"http://127.0.0.1:{port}/");
+        HttpPort = httpPort;
+        _environment = environment;
     }
 
+    /// <summary>The HTTP and WebSocket port on 127.0.0.1.</summary>
+    public int HttpPort { get; }
+
     /// <summary>http://127.0.0.1:PORT/</summary>
-    public Uri BaseUri { get; }
+    public Uri BaseUri => new($"http://127.0.0.1:{HttpPort}/");
+
+    /// <summary>This node's cluster address (for a node made by <see cref="CreateClusterNode"/>).</summary>
+    public string ClusterAddress => $"akka.tcp://relay@127.0.0.1:{_environment["Relay__Cluster__Port"]}";
 
     /// <summary>True while the process runs.</summary>
-    public bool IsRunning => !_process.HasExited;
+    public bool IsRunning => _process is { HasExited: false };
 
-    /// <summary>What the process has written (stdout and stderr), for failure messages.</summary>
+    /// <summary>What the process has written so far (stdout and stderr), for failure messages.</summary>
     public string Log
     {
         get
@@ -39,32 +49,44 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the server built next to this test run on a free loopback port and waits until it accepts connections.</summary>
-    public static async Task<ServerProcess> StartAsync(params (string Key, string Value)[] environment)
+    /// <summary>Creates (without starting) a server on a fresh loopback port with these environment settings.</summary>
+    public static ServerProcess Create(params (string Key, string Value)[] settings)
     {
-        var port = FreePort();
-        var start = new ProcessStartInfo("dotnet")
+        var httpPort = FreePort();
+        var environment = new Dictionary<string, string>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(ServerDll)!,
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{httpPort}",
+            ["Logging__LogLevel__Default"] = "Warning",
         };
-        start.ArgumentList.Add(ServerDll);
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
-        foreach (var (key, value) in environment)
+        foreach (var (key, value) in settings)
         {
-            start.Environment[key] = value;
+            environment[key] = value;
         }
 
-        var server = new ServerProcess(new Process { StartInfo = start }, port);
-        server._process.OutputDataReceived += (_, e) => server.Append(e.Data);
-        server._process.ErrorDataReceived += (_, e) => server.Append(e.Data);
-        server._process.Start();
-        server._process.BeginOutputReadLine();
-        server._process.BeginErrorReadLine();
+        return new ServerProcess(httpPort, environment);
+    }
 
+    /// <summary>Creates (without starting) a clustered node on fresh loopback ports that joins <paramref name="seed"/>, or forms a cluster when null.</summary>
+    public static ServerProcess CreateClusterNode(string? seed, params (string Key, string Value)[] settings)
+    {
+        var cluster = new List<(string, string)>
+        {
+            ("Relay__Cluster__Enabled", "true"),
+            ("Relay__Cluster__Port", FreePort().ToString(CultureInfo.InvariantCulture)),
+        };
+        if (seed is not null)
+        {
+            cluster.Add(("Relay__Cluster__SeedNodes__0", seed));
+        }
+
+        return Create([.. cluster, .. settings]);
+    }
+
+    /// <summary>Starts a server and waits until it accepts connections.</summary>
+    public static async Task<ServerProcess> StartAsync(params (string Key, string Value)[] settings)
+    {
+        var server = Create(settings);
+        server.Start();
         var watch = Stopwatch.StartNew();
         while (true)
         {
@@ -72,7 +94,7 @@ public sealed class ServerProcess : IAsyncDisposable
             try
             {
                 using var probe = new TcpClient();
-                await probe.ConnectAsync(IPAddress.Loopback, port);
+                await probe.ConnectAsync(IPAddress.Loopback, server.HttpPort);
                 return server;
             }
             catch (SocketException) when (watch.Elapsed < TimeSpan.FromSeconds(60))
@@ -82,13 +104,39 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>The WebSocket URI of user <paramref name="userId"/>.</summary>
-    public Uri WebSocketUri(ulong userId) => new($"ws://127.0.0.1:{BaseUri.Port}/ws/{userId.ToString(CultureInfo.InvariantCulture)}");
+    /// <summary>Starts (or restarts) the process on the same ports.</summary>
+    public void Start()
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(ServerDll)!,
+        };
+        start.ArgumentList.Add(ServerDll);
+        foreach (var (key, value) in _environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        var process = new Process { StartInfo = start };
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _process = process;
+    }
+
+    /// <summary>The WebSocket URI of user <paramref name="userId"/> on this server.</summary>
+    public Uri WebSocketUri(ulong userId) => new($"ws://127.0.0.1:{HttpPort}/ws/{userId.ToString(CultureInfo.InvariantCulture)}");
 
     /// <summary>A field of <c>/proc/PID/status</c> in KiB (VmRSS, VmHWM).</summary>
     public long StatusKib(string field)
     {
-        foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+        var pid = (_process ?? throw new InvalidOperationException("not started")).Id;
+        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
         {
             if (line.StartsWith(field + ":", StringComparison.Ordinal))
             {
@@ -96,19 +144,42 @@ public sealed class ServerProcess : IAsyncDisposable
             }
         }
 
-        throw new InvalidOperationException($"no {field} in /proc/{_process.Id}/status");
+        throw new InvalidOperationException($"no {field} in /proc/{pid}/status");
+    }
+
+    /// <summary>GET <paramref name="path"/> on this server and its JSON body.</summary>
+    public async Task<(HttpStatusCode Status, JsonElement Body)> GetJsonAsync(string path)
+    {
+        using var http = new HttpClient { BaseAddress = BaseUri, Timeout = TimeSpan.FromSeconds(10) };
+        using var response = await http.GetAsync(path);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return (response.StatusCode, body.RootElement.Clone());
+    }
+
+    /// <summary>Kills the process at once (SIGKILL): no drain, no cluster leave.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is { HasExited: false } process)
+        {
+            process.Kill();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+    }
+
+    /// <summary>Asks the process to stop the way an orchestrator does (SIGTERM) and returns its exit code.</summary>
+    public async Task<int> TerminateAsync(TimeSpan timeout)
+    {
+        var process = _process ?? throw new InvalidOperationException("not started");
+        Assert.Equal(0, SendSignal(process.Id, SigTerm));
+        await process.WaitForExitAsync().WaitAsync(timeout);
+        return process.ExitCode;
     }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
-        }
-
-        _process.Dispose();
+        await KillAsync();
+        _process?.Dispose();
     }
 
     /// <summary>The server built next to this test run (same configuration), found from the repository root.</summary>
@@ -129,6 +200,9 @@ public sealed class ServerProcess : IAsyncDisposable
             return dll;
         }
     }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
 
     private static int FreePort()
     {
