@@ -78,7 +78,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
 
     /// <summary>Props for one session of <paramref name="userId"/> registered with <paramref name="directory"/>.</summary>
     public static Props GetProps(ulong userId, IActorRef directory, ClientSettings settings, SessionSignals signals, RelayMetrics? metrics = null) =>
-        Akka.Actor.Props.Create(() => new ClientActor(userId, directory, settings, signals, metrics));
+        Akka.Actor.Props.CreateBy(new ClientActorProducer(userId, directory, settings, signals, metrics));
 
     /// <summary>The session's id: its actor's name (the hosting layer names it after the request).</summary>
     private string SessionId => Self.Path.Name;
