@@ -10,11 +10,14 @@
 # others, where times and rates do.
 #
 #   bench/ab.sh --base main --ref HEAD -r 3 -s "pairs pairs-rate connect"
+#   bench/ab.sh --base HEAD --ref HEAD --ref-env DOTNET_TieredPGO=0 -s connect   # a runtime setting
 #   bench/ab.sh --quick -r 1 -s pairs         # smoke test
 #
 # Options (environment variable in brackets):
 #   --base REF           the baseline build (BASE, default main)
 #   --ref REF            the candidate build (REF, default HEAD)
+#   --ref-env "K=V ..."  environment variables for the candidate's server process (REF_ENV)
+#   --base-env "K=V ..." the same for the baseline's (BASE_ENV)
 #   -r, --repeats N      runs per build and scenario (REPEATS, default 3)
 #   -s, --scenarios "…"  among: pairs pairs-rate broadcast idle connect (SCENARIOS, default
 #                        "pairs pairs-rate connect")
@@ -33,6 +36,7 @@ scenarios="${SCENARIOS:-pairs pairs-rate connect}"
 out="${OUT:-$root/bench/results/ab-$(date -u +%Y%m%dT%H%M%SZ)}"
 base_ref="${BASE:-main}"
 cand_ref="${REF:-HEAD}"
+declare -A server_env=([candidate]="${REF_ENV:-}" [base]="${BASE_ENV:-}")
 use_perf=1
 quick=0
 
@@ -43,6 +47,8 @@ while (($#)); do
     -o|--out) out="$2"; shift 2 ;;
     --base) base_ref="$2"; shift 2 ;;
     --ref) cand_ref="$2"; shift 2 ;;
+    --ref-env) server_env[candidate]="$2"; shift 2 ;;
+    --base-env) server_env[base]="$2"; shift 2 ;;
     --no-perf) use_perf=0; shift ;;
     --quick) quick=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -93,7 +99,7 @@ for side in candidate base; do
   src="$out/build/src-$side"
   rm -rf "$src"; mkdir -p "$src"
   git -C "$root" archive --format=tar "$r" | tar -x -C "$src" || die "cannot export git ref '$r'"
-  rev[$side]="$(git -C "$root" rev-parse --short "$r") ($r)"
+  rev[$side]="$(git -C "$root" rev-parse --short "$r") ($r)${server_env[$side]:+ with ${server_env[$side]}}"
   build_dotnet "$src" src/Akka.Relay.Server "$out/build/relay-$side" || die "cannot build the relay at $r"
   dll[$side]="$out/build/relay-$side/Akka.Relay.Server.dll"
 done
@@ -117,7 +123,8 @@ run_one() { # scenario, side, repeat
   local scenario="$1" side="$2" rep="$3" dir="$out/$1" port pid tag="$2-$3" bench_pid rc w window rate extra=""
   mkdir -p "$dir"
   port="$(free_port 28380)"
-  start_process "$port" "$dir/$tag.server.log" 600 dotnet "${dll[$side]}" --urls "http://127.0.0.1:$port" \
+  # shellcheck disable=SC2086
+  start_process "$port" "$dir/$tag.server.log" 600 env ${server_env[$side]} dotnet "${dll[$side]}" --urls "http://127.0.0.1:$port" \
     || { failed_runs=$((failed_runs + 1)); return 1; }
   pid="$server_pid"
   # shellcheck disable=SC2086
