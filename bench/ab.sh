@@ -64,13 +64,7 @@ fi
 
 # --- scenarios: the same command lines as compare.sh ------------------------------------------
 declare -A args metrics per
-warm="${WARMUP:-15}"; warm_connect="${WARMUP_CONNECT:-5}"; dur="${DURATION:-10}"; hold="${HOLD:-25}"; idle_n=10000
-if ((quick)); then warm=2; warm_connect=2; dur=4; hold=5; idle_n=2000; fi
-args[pairs]="pairs --pairs 50 --window 32 --size 100 --warmup $warm --duration $dur"
-args[pairs-rate]="pairs --pairs 50 --window 32 --size 100 --rate 10000 --warmup $warm --duration $dur"
-args[broadcast]="broadcast --clients 500 --senders 10 --window 16 --size 100 --warmup $warm --duration $dur"
-args[idle]="idle --connections $idle_n --connect-rate 2000 --duration $hold"
-args[connect]="connect --concurrency 16 --warmup $warm_connect --duration $dur"
+scenario_args "$quick"
 # The rate each scenario's per-unit counts are divided by (idle: none).
 per[pairs]=delivered_per_s; per[pairs-rate]=delivered_per_s; per[broadcast]=deliveries_per_s; per[connect]=handshakes_per_s
 lat="latency_p50_us,latency_p90_us,latency_p99_us,latency_p99_9_us,latency_max_us"

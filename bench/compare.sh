@@ -62,17 +62,7 @@ done
 
 # --- scenarios: tool arguments, metrics shown, targets (issue #3) ----------------------------
 declare -A args metrics targets title
-# Each run starts a fresh server: the relay's JIT (tiering, PGO) needs ~10-15 s of load on 2
-# busy cores before its code is steady, so the message scenarios warm up 15 s (Go gets the same).
-warm="${WARMUP:-15}"; warm_connect="${WARMUP_CONNECT:-5}"; dur="${DURATION:-10}"; hold="${HOLD:-25}"
-idle_n=10000; idle19k_n=19000
-if ((quick)); then warm=2; warm_connect=2; dur=3; hold=5; idle_n=2000; idle19k_n=3000; fi
-args[pairs]="pairs --pairs 50 --window 32 --size 100 --warmup $warm --duration $dur"
-args[pairs-rate]="pairs --pairs 50 --window 32 --size 100 --rate 10000 --warmup $warm --duration $dur"
-args[broadcast]="broadcast --clients 500 --senders 10 --window 16 --size 100 --warmup $warm --duration $dur"
-args[idle]="idle --connections $idle_n --connect-rate 2000 --duration $hold"
-args[connect]="connect --concurrency 16 --warmup $warm_connect --duration $dur"
-args[idle-19k]="idle --connections $idle19k_n --connect-rate 2000 --duration $hold"
+scenario_args "$quick"
 title[pairs]="pairs: 50 pairs, window 32, 100-byte content, as fast as the window allows"
 title[pairs-rate]="pairs at a fixed 10,000 msg/s (50 pairs, window 32, 100-byte content)"
 title[broadcast]="broadcast: 500 clients, 10 senders, window 16, 100-byte content"

@@ -122,3 +122,20 @@ prepare_relay() { # repository root, git ref (or empty), prebuilt dll (or empty)
   fi
   relay=(dotnet "$out/build/relay/Akka.Relay.Server.dll")
 }
+
+# The load tool's command line per scenario, the same for every script that compares builds.
+# Fills the associative array `args` (declare it first) and sets warm, warm_connect, dur, hold,
+# idle_n, idle19k_n from WARMUP, WARMUP_CONNECT, DURATION, HOLD; $1 = 1 for short smoke-test runs.
+# Each run starts a fresh server: the relay's JIT (tiering, PGO) needs ~10-15 s of load on 2 busy
+# cores before its code is steady, so the message scenarios warm up 15 s.
+scenario_args() { # quick
+  warm="${WARMUP:-15}"; warm_connect="${WARMUP_CONNECT:-5}"; dur="${DURATION:-10}"; hold="${HOLD:-25}"
+  idle_n=10000; idle19k_n=19000
+  if (($1)); then warm=2; warm_connect=2; dur=3; hold=5; idle_n=2000; idle19k_n=3000; fi
+  args[pairs]="pairs --pairs 50 --window 32 --size 100 --warmup $warm --duration $dur"
+  args[pairs-rate]="pairs --pairs 50 --window 32 --size 100 --rate 10000 --warmup $warm --duration $dur"
+  args[broadcast]="broadcast --clients 500 --senders 10 --window 16 --size 100 --warmup $warm --duration $dur"
+  args[idle]="idle --connections $idle_n --connect-rate 2000 --duration $hold"
+  args[connect]="connect --concurrency 16 --warmup $warm_connect --duration $dur"
+  args[idle-19k]="idle --connections $idle19k_n --connect-rate 2000 --duration $hold"
+}
