@@ -31,17 +31,7 @@ public static class ChurnScenario
         long notOnline = 0, errorReplies = 0, fifoViolations = 0, unexpected = 0, dropped = 0;
         long nextId = 0;
 
-        // Setup check: one open+close must work, or the server is not there.
-        try
-        {
-            var probe = await RelayConnection.ConnectAsync(factory, options.Urls[0], options.IdBase, options.ConnectTimeout, abort).ConfigureAwait(false);
-            await probe.CloseAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-            probe.Dispose();
-        }
-        catch (ConnectException e)
-        {
-            throw new SetupException(e.Message, e);
-        }
+        await ScenarioSteps.CheckServerAsync(options, factory, abort).ConfigureAwait(false);
 
         var progress = new ProgressLine(!options.Quiet)
             .Add("cycles", () => Interlocked.Read(ref cycles), asRate: true)

@@ -27,17 +27,7 @@ public static class ConnectScenario
         long failed = 0;
         long nextId = 0;
 
-        // Setup check: one open+close must work, or the server is not there.
-        try
-        {
-            var probe = await RelayConnection.ConnectAsync(factory, options.Urls[0], options.IdBase, options.ConnectTimeout, abort).ConfigureAwait(false);
-            await probe.CloseAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-            probe.Dispose();
-        }
-        catch (ConnectException e)
-        {
-            throw new SetupException(e.Message, e);
-        }
+        await ScenarioSteps.CheckServerAsync(options, factory, abort).ConfigureAwait(false);
 
         var progress = new ProgressLine(!options.Quiet)
             .Add("handshakes", () => Interlocked.Read(ref handshakes), asRate: true)

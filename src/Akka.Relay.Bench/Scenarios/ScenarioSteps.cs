@@ -96,4 +96,19 @@ public static class ScenarioSteps
                 $"{sockets} sockets do not fit this process's open-file limit ({limit}); split the load over several processes (distinct --id-base, and --bind 127.0.0.x source addresses)");
         }
     }
+
+    /// <summary>Setup check: one open and close against the first URL must work, or the server is not there.</summary>
+    public static async Task CheckServerAsync(BenchOptions options, ConnectionFactory factory, CancellationToken abort)
+    {
+        try
+        {
+            var probe = await RelayConnection.ConnectAsync(factory, options.Urls[0], options.IdBase, options.ConnectTimeout, abort).ConfigureAwait(false);
+            await probe.CloseAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            probe.Dispose();
+        }
+        catch (ConnectException e)
+        {
+            throw new SetupException(e.Message, e);
+        }
+    }
 }
