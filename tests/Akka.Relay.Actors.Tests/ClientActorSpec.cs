@@ -140,6 +140,66 @@ public sealed class ClientActorSpec : Akka.TestKit.Xunit2.TestKit
         Assert.Equal("{\"type\":2,\"sender\":0,\"receiver\":4,\"content\":\"success send\"}", await session.Client.ReceiveTextAsync());
     }
 
+    [Fact]
+    public async Task At_the_limit_of_unanswered_SENDs_nothing_more_is_read_until_an_answer_comes_back()
+    {
+        await using var session = await StartSessionAsync(DefaultSettings with { MaxUnansweredSends = 2 });
+
+        await session.Client.SendTextAsync("{\"type\":1,\"receiver\":2,\"content\":\"a\"}");
+        await session.Client.SendTextAsync("{\"type\":1,\"receiver\":3,\"content\":\"b\"}");
+        await session.Client.SendTextAsync("{\"type\":1,\"receiver\":4,\"content\":\"c\"}");
+        await session.Client.SendTextAsync("{\"type\":3,\"content\":\"d\"}");
+
+        Assert.Equal(2UL, (await session.Directory.ExpectMsgAsync<SendToUser>(Timeout)).Receiver);
+        Assert.Equal(3UL, (await session.Directory.ExpectMsgAsync<SendToUser>(Timeout)).Receiver);
+        // The third SEND and the broadcast behind it wait in the socket, unread.
+        await session.Directory.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+
+        session.Actor.Tell(new SendAck(2, true), session.Directory.Ref);
+
+        Assert.Equal("{\"type\":2,\"sender\":0,\"receiver\":2,\"content\":\"success send\"}", await session.Client.ReceiveTextAsync());
+        Assert.Equal(4UL, (await session.Directory.ExpectMsgAsync<SendToUser>(Timeout)).Receiver);
+        await session.Directory.ExpectMsgAsync<BroadcastToAll>(Timeout);
+    }
+
+    [Fact]
+    public async Task An_unsettled_answer_reaches_the_client_but_frees_the_SEND_only_once_settled()
+    {
+        await using var session = await StartSessionAsync(DefaultSettings with { MaxUnansweredSends = 1 });
+        await session.Client.SendTextAsync("{\"type\":1,\"receiver\":2,\"content\":\"a\"}");
+        await session.Client.SendTextAsync("{\"type\":1,\"receiver\":3,\"content\":\"b\"}");
+        Assert.Equal(2UL, (await session.Directory.ExpectMsgAsync<SendToUser>(Timeout)).Receiver);
+
+        // The hub's answer at its deadline: the client hears "not online", but the SEND may still be in flight.
+        session.Actor.Tell(new SendAck(2, false) { Settled = false }, session.Directory.Ref);
+
+        Assert.Equal("{\"type\":2,\"sender\":0,\"receiver\":2,\"content\":\"not online\"}", await session.Client.ReceiveTextAsync());
+        await session.Directory.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+
+        session.Actor.Tell(SendSettled.Instance, session.Directory.Ref);
+
+        Assert.Equal(3UL, (await session.Directory.ExpectMsgAsync<SendToUser>(Timeout)).Receiver);
+    }
+
+    [Fact]
+    public async Task A_session_waiting_for_answers_still_closes_when_the_server_closes_it()
+    {
+        var session = await StartSessionAsync(DefaultSettings with { MaxUnansweredSends = 1 });
+        await session.Client.SendTextAsync("{\"type\":1,\"receiver\":2,\"content\":\"a\"}");
+        await session.Client.SendTextAsync("{\"type\":1,\"receiver\":3,\"content\":\"b\"}");
+        await session.Directory.ExpectMsgAsync<SendToUser>(Timeout);
+
+        session.Actor.Tell(CloseSession.GoingAway);
+
+        // The read pump, held at the limit, goes on to the client's close reply; the held SEND is not routed.
+        var received = await session.Client.ReceiveUntilCloseAsync();
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, received.CloseStatus);
+        Assert.Equal(new Unregister(UserId, session.Actor), await session.Directory.ExpectMsgAsync<Unregister>(Timeout));
+        await FinishServerInitiatedCloseAsync(session);
+        await session.Directory.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+        await session.DisposeAsync();
+    }
+
     [Theory]
     [InlineData("{\"type\":2}", ErrorReasons.SystemTypeReserved)]
     [InlineData("not json", ErrorReasons.InvalidJson)]

@@ -196,6 +196,67 @@ public sealed class CrossNodeTests
     }
 
     [Fact]
+    public async Task Senders_flooding_other_nodes_without_waiting_are_slowed_down_never_dropped_or_reordered()
+    {
+        // Each sender writes far more than its limit of unanswered SENDs (64) without waiting for answers; the
+        // server stops reading from it while that many are in flight, instead of queueing them without bound.
+        const int count = 2_000;
+        var senders = new[] { (Node: 0, Receiver: 1), (Node: 0, Receiver: 2), (Node: 1, Receiver: 2), (Node: 2, Receiver: 0) };
+        var ids = senders.Select(_ => (From: Ids.Next(), To: Ids.Next())).ToArray();
+        var clients = new List<TestClient>();
+        try
+        {
+            var flows = new List<Task>();
+            for (var s = 0; s < senders.Length; s++)
+            {
+                var from = await Node(senders[s].Node).ConnectAsync(ids[s].From);
+                var to = await Node(senders[s].Receiver).ConnectAsync(ids[s].To);
+                clients.Add(from);
+                clients.Add(to);
+                flows.Add(FloodAsync(from, ids[s].From, to, ids[s].To));
+            }
+
+            await Task.WhenAll(flows);
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                await client.DisposeAsync();
+            }
+        }
+
+        static async Task FloodAsync(TestClient from, ulong fromId, TestClient to, ulong toId)
+        {
+            var sending = Task.Run(async () =>
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    await from.SendToAsync(toId, $"#{i}");
+                }
+            });
+
+            var acks = Task.Run(async () =>
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    Assert.Equal(Wire.SuccessSend(toId), await from.ReceiveTextAsync());
+                }
+            });
+
+            for (var i = 0; i < count; i++)
+            {
+                var received = await to.ReceiveJsonAsync();
+                Assert.Equal($"#{i}", received.GetProperty("content").GetString());
+                Assert.Equal(fromId, received.GetProperty("sender").GetUInt64());
+            }
+
+            await sending;
+            await acks;
+        }
+    }
+
+    [Fact]
     public async Task Acks_follow_the_senders_order_even_when_receivers_live_on_different_nodes()
     {
         const int rounds = 200;
@@ -249,17 +310,48 @@ public sealed class CrossNodeTests
     [Fact]
     public void Relay_messages_cross_nodes_with_the_relay_serializer()
     {
-        var system = ClusterNodes.SystemOf(Node(0));
-        var serialization = system.Serialization;
-        var session = system.DeadLetters;
-        var routed = new Akka.Relay.Actors.Directory.RouteSend(42, "{\"type\":1}"u8.ToArray(), session, 7);
-        var serializer = serialization.FindSerializerFor(routed);
-        Assert.Equal(Akka.Relay.Cluster.Serialization.RelayMessageSerializer.Id, serializer.Identifier);
+        var serialization = ClusterNodes.SystemOf(Node(0)).Serialization;
+        var payload = "{\"type\":1}"u8.ToArray();
 
-        var bytes = serializer.ToBinary(routed);
-        var manifest = Akka.Serialization.Serialization.ManifestFor(serializer, routed);
-        var back = Assert.IsType<Akka.Relay.Actors.Directory.RouteSend>(serialization.Deserialize(bytes, serializer.Identifier, manifest));
-        Assert.Equal((routed.Receiver, routed.Sequence, routed.Session), (back.Receiver, back.Sequence, back.Session));
-        Assert.Equal(routed.Payload, back.Payload);
+        var send = RoundTrip(new Akka.Relay.Actors.Directory.RouteSend(ulong.MaxValue, payload, 7));
+        Assert.Equal((ulong.MaxValue, 7L), (send.Receiver, send.Sequence));
+        Assert.Equal(payload, send.Payload);
+
+        var deliver = RoundTrip(new Akka.Relay.Actors.Directory.DeliverRouted(42, payload, long.MaxValue, Hubs: 3));
+        Assert.Equal((42UL, long.MaxValue, 3), (deliver.Receiver, deliver.Sequence, deliver.Hubs));
+        Assert.Equal(payload, deliver.Payload);
+
+        foreach (var delivered in new[] { true, false })
+        {
+            Assert.Equal(
+                new Akka.Relay.Actors.Directory.SendRouted(42, 9, delivered, Hubs: 2),
+                RoundTrip(new Akka.Relay.Actors.Directory.SendRouted(42, 9, delivered, Hubs: 2)));
+        }
+
+        var batch = RoundTrip(new Akka.Relay.Actors.Directory.DeliveryBatch(
+        [
+            new Akka.Relay.Actors.Directory.DeliverRouted(1, payload, 10, Hubs: 1),
+            new Akka.Relay.Actors.Directory.DeliverRouted(ulong.MaxValue, [], 11, Hubs: 2),
+            new Akka.Relay.Actors.Directory.DeliverRouted(3, "{}"u8.ToArray(), long.MaxValue, Hubs: int.MaxValue),
+        ]));
+        Assert.Equal([(1UL, 10L, 1, 10), (ulong.MaxValue, 11L, 2, 0), (3UL, long.MaxValue, int.MaxValue, 2)], batch.Deliveries.Select(d => (d.Receiver, d.Sequence, d.Hubs, d.Payload.Length)));
+        Assert.Equal(payload, batch.Deliveries[0].Payload);
+        Assert.Equal("{}"u8.ToArray(), batch.Deliveries[2].Payload);
+
+        var answers = RoundTrip(new Akka.Relay.Actors.Directory.AnswerBatch(
+        [
+            new Akka.Relay.Actors.Directory.SendRouted(1, 10, Delivered: true, Hubs: 1),
+            new Akka.Relay.Actors.Directory.SendRouted(ulong.MaxValue, long.MaxValue, Delivered: false, Hubs: 3),
+        ]));
+        Assert.Equal([new(1, 10, true, 1), new(ulong.MaxValue, long.MaxValue, false, 3)], answers.Answers);
+
+        T RoundTrip<T>(T message)
+            where T : notnull
+        {
+            var serializer = serialization.FindSerializerFor(message);
+            Assert.Equal(Akka.Relay.Cluster.Serialization.RelayMessageSerializer.Id, serializer.Identifier);
+            var manifest = Akka.Serialization.Serialization.ManifestFor(serializer, message);
+            return Assert.IsType<T>(serialization.Deserialize(serializer.ToBinary(message), serializer.Identifier, manifest));
+        }
     }
 }

@@ -25,6 +25,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     private readonly ClientSettings _settings;
     private readonly SessionSignals _signals;
     private readonly Outbox _outbox;
+    private readonly SendCredit _sendCredit;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly RelayMetrics? _metrics;
     private WebSocket? _socket;
@@ -43,6 +44,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         _signals = signals;
         _metrics = metrics;
         _outbox = new Outbox(settings.OutboundQueueCapacity, metrics);
+        _sendCredit = new SendCredit(settings.MaxUnansweredSends);
 
         Receive<Registered>(_ => OnRegistered());
         Receive<RegistrationRefused>(OnRefused);
@@ -60,6 +62,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         });
         Receive<InboundRejected>(OnRejected);
         Receive<SendAck>(OnAck);
+        Receive<SendSettled>(_ => _sendCredit.Return());
         Receive<Deliver>(m => Enqueue(m.Payload, KindOf(m)));
         Receive<CloseSession>(BeginClose);
         Receive<ReadPumpStopped>(OnReadPumpStopped);
@@ -135,7 +138,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         var signals = _signals;
         _metrics?.SessionOpened();
         _metrics?.Track(_outbox);
-        var readPump = ReadPump.RunAsync(attach.Socket, self, _userId, _settings.MaxMessageBytes, _settings.RateLimit, _metrics);
+        var readPump = ReadPump.RunAsync(attach.Socket, self, _userId, _settings.MaxMessageBytes, _sendCredit, _settings.RateLimit, _metrics);
         var writePump = _outbox.PumpAsync(attach.Socket);
         if (_closing && !Timers.IsTimerActive(CloseTimerKey))
         {
@@ -175,6 +178,11 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
 
     private void OnAck(SendAck ack)
     {
+        if (ack.Settled)
+        {
+            _sendCredit.Return();
+        }
+
         if (Enqueue(ack.Delivered ? SystemMessages.SuccessSend(ack.Receiver) : SystemMessages.NotOnline(ack.Receiver), OutboundKind.System))
         {
             _metrics?.Ack(ack.Delivered);
@@ -214,6 +222,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         _closing = true;
         _end ??= SessionEnd.ServerClose(close);
         Unregister();
+        _sendCredit.Open();
         _outbox.Close(close);
         Timers.StartSingleTimer(CloseTimerKey, CloseTimedOut.Instance, _settings.CloseTimeout);
     }
@@ -249,6 +258,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         _end ??= SessionEnd.Of(stopped.End, _socket?.CloseStatus);
         _closing = true;
         Unregister();
+        _sendCredit.Open();
         // Echo the client's close code, as RFC 6455 §5.5.1 suggests.
         var status = _socket?.CloseStatus ?? WebSocketCloseStatus.NormalClosure;
         _outbox.Close(new CloseSession(status, string.Empty, DiscardPending: true));

@@ -8,4 +8,7 @@ public sealed record ClientSettings(int MaxMessageBytes, int OutboundQueueCapaci
 {
     /// <summary>The per-session message rate limit; null (the default) means none.</summary>
     public RateLimitSettings? RateLimit { get; init; }
+
+    /// <summary>SENDs a session may have unanswered; at the limit the server stops reading from it until answers come back.</summary>
+    public int MaxUnansweredSends { get; init; } = 64;
 }

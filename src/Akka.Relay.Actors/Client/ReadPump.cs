@@ -13,7 +13,7 @@ internal static class ReadPump
 {
     private static readonly InboundRejected RateLimited = new(ErrorReasons.RateLimited);
 
-    public static async Task RunAsync(WebSocket socket, IActorRef session, ulong userId, int maxMessageBytes, RateLimitSettings? rateLimitSettings = null, RelayMetrics? metrics = null)
+    public static async Task RunAsync(WebSocket socket, IActorRef session, ulong userId, int maxMessageBytes, SendCredit sendCredit, RateLimitSettings? rateLimitSettings = null, RelayMetrics? metrics = null)
     {
         var end = ReadEnd.Dropped;
         // One byte more than the limit tells "exactly at the limit" from "over it".
@@ -86,7 +86,14 @@ internal static class ReadPump
                         continue;
                 }
 
-                session.Tell(ToActorMessage(MessageParser.Parse(buffer.AsSpan(0, count), userId)));
+                var message = MessageParser.Parse(buffer.AsSpan(0, count), userId);
+                if (message.Kind == InboundKind.Send)
+                {
+                    // At the limit of unanswered SENDs, the next socket read waits until an answer comes back.
+                    await sendCredit.TakeAsync().ConfigureAwait(false);
+                }
+
+                session.Tell(ToActorMessage(message));
             }
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)

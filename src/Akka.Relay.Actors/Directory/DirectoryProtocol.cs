@@ -27,8 +27,35 @@ public sealed record SessionsReport(ulong UserId, IReadOnlyList<IActorRef> Sessi
 /// <summary>A broadcast that arrived from the cluster-wide topic: deliver it to this node's sessions only.</summary>
 public sealed record FanOut(byte[] Payload);
 
-/// <summary>A SEND the hub hands to the receiver's directory; <paramref name="Sequence"/> lets the hub put the answers back in the session's SEND order.</summary>
-public sealed record RouteSend(ulong Receiver, byte[] Payload, IActorRef Session, long Sequence);
+/// <summary>
+/// A SEND the hub hands to the receiver's directory. The answer (<see cref="SendRouted"/>) goes to the
+/// message's sender, the hub; <paramref name="Sequence"/> tells it which of its sessions' SENDs is answered.
+/// </summary>
+public sealed record RouteSend(ulong Receiver, byte[] Payload, long Sequence);
 
-/// <summary>The directory's answer to <see cref="RouteSend"/>: whether at least one session of the receiver got it.</summary>
-public sealed record SendRouted(ulong Receiver, IActorRef Session, long Sequence, bool Delivered);
+/// <summary>
+/// From a directory to the hub of a node that holds sessions of <paramref name="Receiver"/>: deliver to them,
+/// then answer the SEND's hub (the message's sender) with <see cref="SendRouted"/>. The answer trails the
+/// delivery across the network, so a sender waiting for answers cannot get ahead of what the network carries.
+/// </summary>
+/// <param name="Receiver">The user whose sessions on this node get it.</param>
+/// <param name="Payload">The message as the receiver reads it.</param>
+/// <param name="Sequence">The SEND's number at its hub, carried back in the answer.</param>
+/// <param name="Hubs">How many hubs the directory handed this SEND to; the SEND's hub waits for all their answers.</param>
+public sealed record DeliverRouted(ulong Receiver, byte[] Payload, long Sequence, int Hubs);
+
+/// <summary>
+/// An answer to a <see cref="RouteSend"/>: whether a session of the receiver got it on the answering node. The
+/// SEND is delivered if any of the <paramref name="Hubs"/> answers says so (the directory itself answers 1 of 1
+/// when the receiver has no reachable session).
+/// </summary>
+public sealed record SendRouted(ulong Receiver, long Sequence, bool Delivered, int Hubs);
+
+/// <summary>
+/// Deliveries for one hub sent as one remote message (by a node's delivery courier); the message's sender is
+/// the hub that gets the confirming answers.
+/// </summary>
+public sealed record DeliveryBatch(IReadOnlyList<DeliverRouted> Deliveries);
+
+/// <summary>Answers for one hub sent as one remote message.</summary>
+public sealed record AnswerBatch(IReadOnlyList<SendRouted> Answers);

@@ -22,6 +22,14 @@ public sealed class HubActor : ReceiveActor, IWithTimers
     private const string AnswerDeadlineTimerKey = "answer-deadlines";
     private const string DrainTimerKey = "drain-batches";
 
+    // A SEND answered "not online" at its deadline is settled anyway after this many more deadlines: by then
+    // its node is gone and nothing will answer. Kept short because a session at its limit of unanswered SENDs
+    // is not read meanwhile (its pongs neither), and must get going again well before its keep-alive timeout.
+    private const int GiveUpAfterDeadlines = 1;
+
+    // An answer is ~20 bytes on the wire: a full batch stays far below Akka.Remote's frame size limit.
+    private const int MaxAnswersPerBatch = 1024;
+
     // A spread drain closes a batch of sessions at most this often.
     private static readonly TimeSpan MinDrainStep = TimeSpan.FromMilliseconds(50);
 
@@ -39,6 +47,13 @@ public sealed class HubActor : ReceiveActor, IWithTimers
     // different receivers' directories can arrive in any order; the session gets them in its
     // SEND order, as the protocol promises.
     private readonly Dictionary<IActorRef, Queue<PendingAnswer>> _pendingAnswers = new();
+    // Cluster only: every SEND routed through a directory and not yet settled, by sequence: those above,
+    // and those answered "not online" at their deadline whose real answer may still come.
+    private readonly Dictionary<long, PendingAnswer> _unsettled = new();
+    // Cluster only: answers for other nodes' hubs, sent as one batch per hub once the mailbox has been
+    // worked through (a remote message costs far more than its few bytes).
+    private readonly Dictionary<IActorRef, List<SendRouted>> _answersToSend = new();
+    private bool _answerFlushDue;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly RelayMetrics? _metrics;
     private long _nextSequence;
@@ -61,6 +76,10 @@ public sealed class HubActor : ReceiveActor, IWithTimers
         Receive<BroadcastToAll>(OnBroadcast);
         Receive<FanOut>(m => FanOutLocally(new Deliver(m.Payload) { Broadcast = true }));
         Receive<SendRouted>(OnSendRouted);
+        Receive<DeliverRouted>(m => DeliverRouted(m, Sender));
+        Receive<DeliveryBatch>(OnDeliveryBatch);
+        Receive<AnswerBatch>(OnAnswerBatch);
+        Receive<FlushAnswers>(_ => SendAnswerBatches());
         Receive<CheckAnswerDeadlines>(_ => OnCheckAnswerDeadlines());
         Receive<SessionClaimed>(OnSessionClaimed);
         Receive<ClaimRefused>(OnClaimRefused);
@@ -201,7 +220,14 @@ public sealed class HubActor : ReceiveActor, IWithTimers
     private void OnTerminated(IActorRef session)
     {
         Unroute(session);
-        _pendingAnswers.Remove(session);
+        if (_pendingAnswers.Remove(session, out var pending))
+        {
+            foreach (var answer in pending)
+            {
+                _unsettled.Remove(answer.Sequence);
+            }
+        }
+
         _live.Remove(session);
         if (_draining && _live.Count == 0)
         {
@@ -217,19 +243,81 @@ public sealed class HubActor : ReceiveActor, IWithTimers
             return;
         }
 
-        var delivered = false;
-        if (_sessionsByUser.TryGetValue(message.Receiver, out var sessions))
-        {
-            var deliver = new Deliver(message.Payload);
-            foreach (var session in sessions)
-            {
-                session.Tell(deliver, Sender);
-            }
+        Sender.Tell(new SendAck(message.Receiver, DeliverLocally(message.Receiver, message.Payload)));
+    }
 
-            delivered = sessions.Count > 0;
+    private void OnDeliveryBatch(DeliveryBatch batch)
+    {
+        foreach (var delivery in batch.Deliveries)
+        {
+            DeliverRouted(delivery, Sender);
+        }
+    }
+
+    private void DeliverRouted(DeliverRouted message, IActorRef sendersHub)
+    {
+        // The receiver's directory decided; this node's sessions of the receiver get it, and the SEND's hub
+        // hears back from here, after the payload has crossed the network.
+        var answer = new SendRouted(message.Receiver, message.Sequence, DeliverLocally(message.Receiver, message.Payload), message.Hubs);
+        if (sendersHub is IInternalActorRef { IsLocal: true })
+        {
+            sendersHub.Tell(answer);
+            return;
         }
 
-        Sender.Tell(new SendAck(message.Receiver, delivered));
+        if (!_answersToSend.TryGetValue(sendersHub, out var answers))
+        {
+            answers = new List<SendRouted>();
+            _answersToSend[sendersHub] = answers;
+        }
+
+        answers.Add(answer);
+        if (answers.Count >= MaxAnswersPerBatch)
+        {
+            _answersToSend.Remove(sendersHub);
+            sendersHub.Tell(new AnswerBatch(answers));
+        }
+        else if (!_answerFlushDue)
+        {
+            // Queued behind everything already in the mailbox: under load a batch takes all their answers.
+            _answerFlushDue = true;
+            Self.Tell(FlushAnswers.Instance);
+        }
+    }
+
+    private void SendAnswerBatches()
+    {
+        _answerFlushDue = false;
+        foreach (var (hub, answers) in _answersToSend)
+        {
+            hub.Tell(new AnswerBatch(answers));
+        }
+
+        _answersToSend.Clear();
+    }
+
+    private void OnAnswerBatch(AnswerBatch batch)
+    {
+        foreach (var answer in batch.Answers)
+        {
+            OnSendRouted(answer);
+        }
+    }
+
+    private bool DeliverLocally(ulong receiver, byte[] payload)
+    {
+        if (!_sessionsByUser.TryGetValue(receiver, out var sessions) || sessions.Count == 0)
+        {
+            return false;
+        }
+
+        var deliver = new Deliver(payload);
+        foreach (var session in sessions)
+        {
+            session.Tell(deliver);
+        }
+
+        return true;
     }
 
     private void RouteThroughDirectory(SendToUser message, IActorRef directory)
@@ -241,9 +329,10 @@ public sealed class HubActor : ReceiveActor, IWithTimers
             _pendingAnswers[session] = pending;
         }
 
-        var sequence = ++_nextSequence;
-        pending.Enqueue(new PendingAnswer(sequence, message.Receiver, Environment.TickCount64 + (long)_settings.DirectoryAnswerTimeout.TotalMilliseconds));
-        directory.Tell(new RouteSend(message.Receiver, message.Payload, session, sequence));
+        var answer = new PendingAnswer(++_nextSequence, session, message.Receiver, Environment.TickCount64 + (long)_settings.DirectoryAnswerTimeout.TotalMilliseconds);
+        pending.Enqueue(answer);
+        _unsettled[answer.Sequence] = answer;
+        directory.Tell(new RouteSend(message.Receiver, message.Payload, answer.Sequence));
         if (!Timers.IsTimerActive(AnswerDeadlineTimerKey))
         {
             var period = TimeSpan.FromTicks(Math.Max(_settings.DirectoryAnswerTimeout.Ticks / 4, TimeSpan.FromMilliseconds(100).Ticks));
@@ -253,40 +342,72 @@ public sealed class HubActor : ReceiveActor, IWithTimers
 
     private void OnSendRouted(SendRouted routed)
     {
-        if (!_pendingAnswers.TryGetValue(routed.Session, out var pending))
+        if (!_unsettled.TryGetValue(routed.Sequence, out var answer))
         {
-            return; // The session has ended, or this answer came after its deadline.
+            return; // The session has ended, or the answer was given up on.
         }
 
-        foreach (var answer in pending)
+        // A user with sessions on several nodes: every node's hub answers, and one delivery is enough.
+        answer.AnswersDue ??= routed.Hubs;
+        answer.AnswersDue--;
+        answer.AnyDelivered |= routed.Delivered;
+        if (answer.AnswersDue > 0)
         {
-            if (answer.Sequence == routed.Sequence)
+            return;
+        }
+
+        _unsettled.Remove(routed.Sequence);
+        if (answer.AnsweredEarly)
+        {
+            // The sender was answered at the deadline; now it may count this SEND as done.
+            answer.Session.Tell(SendSettled.Instance);
+            if (answer.AnyDelivered && answer.Delivered == false)
             {
-                answer.Delivered = routed.Delivered;
-                break;
+                _log.Warning("User {0} got a message whose sender had been told not online when its directory did not answer within {1}", routed.Receiver, _settings.DirectoryAnswerTimeout);
             }
+
+            return;
         }
 
-        PassOnAnswers(routed.Session, pending);
+        answer.Delivered = answer.AnyDelivered;
+        if (_pendingAnswers.TryGetValue(answer.Session, out var pending))
+        {
+            PassOnAnswers(answer.Session, pending);
+        }
     }
 
     private void OnCheckAnswerDeadlines()
     {
-        if (_pendingAnswers.Count == 0)
+        if (_unsettled.Count == 0)
         {
             Timers.Cancel(AnswerDeadlineTimerKey);
             return;
         }
 
-        foreach (var (session, pending) in _pendingAnswers.ToList())
+        var now = Environment.TickCount64;
+        foreach (var (session, pending) in _pendingAnswers)
         {
-            // A directory that does not answer in time lives on a node that has crashed and is
-            // being replaced: the message was not delivered, so the honest answer is "not online".
-            while (pending.TryPeek(out var oldest) && oldest.Delivered is null && oldest.DeadlineMs <= Environment.TickCount64)
+            // A directory that does not answer in time lives on a node that has crashed and is being
+            // replaced: the message is most likely lost, so the honest answer is "not online". The SEND stays
+            // unsettled (the session keeps counting it) until the real answer comes or it is given up on.
+            while (pending.TryPeek(out var oldest) && oldest.Delivered is null && oldest.DeadlineMs <= now)
             {
-                _log.Warning("No answer from the directory of user {0} within {1}: answering not online", oldest.Receiver, _settings.DirectoryAnswerTimeout);
-                oldest.Delivered = false;
+                _log.Warning("No answer from the directory of user {0} within {1}: answering {2}", oldest.Receiver, _settings.DirectoryAnswerTimeout, oldest.AnyDelivered ? "success send" : "not online");
+                // Some of several nodes may have answered already: if one delivered, that is the truth.
+                oldest.Delivered = oldest.AnyDelivered;
+                oldest.AnsweredEarly = true;
+                oldest.DeadlineMs = now + (long)(_settings.DirectoryAnswerTimeout.TotalMilliseconds * GiveUpAfterDeadlines);
                 PassOnAnswers(session, pending);
+            }
+        }
+
+        foreach (var (sequence, answer) in _unsettled)
+        {
+            if (answer.AnsweredEarly && answer.DeadlineMs <= now)
+            {
+                // Lost with its node: no answer will ever come.
+                _unsettled.Remove(sequence);
+                answer.Session.Tell(SendSettled.Instance);
             }
         }
     }
@@ -296,7 +417,7 @@ public sealed class HubActor : ReceiveActor, IWithTimers
         while (pending.TryPeek(out var oldest) && oldest.Delivered is { } delivered)
         {
             pending.Dequeue();
-            session.Tell(new SendAck(oldest.Receiver, delivered));
+            session.Tell(new SendAck(oldest.Receiver, delivered) { Settled = !oldest.AnsweredEarly });
         }
 
         if (pending.Count == 0)
@@ -401,16 +522,31 @@ public sealed class HubActor : ReceiveActor, IWithTimers
         _drainWaiters.Clear();
     }
 
-    private sealed class PendingAnswer(long sequence, ulong receiver, long deadlineMs)
+    private sealed class PendingAnswer(long sequence, IActorRef session, ulong receiver, long deadlineMs)
     {
         public long Sequence { get; } = sequence;
 
+        public IActorRef Session { get; } = session;
+
         public ulong Receiver { get; } = receiver;
 
-        /// <summary>When the answer is overdue, on the <see cref="Environment.TickCount64"/> clock.</summary>
-        public long DeadlineMs { get; } = deadlineMs;
+        /// <summary>
+        /// When the answer is overdue, on the <see cref="Environment.TickCount64"/> clock; once answered early,
+        /// when the SEND is given up on.
+        /// </summary>
+        public long DeadlineMs { get; set; } = deadlineMs;
 
+        /// <summary>What the session is told: set once every answer is in, or at the deadline.</summary>
         public bool? Delivered { get; set; }
+
+        /// <summary>Answers still to come from the hubs the SEND was handed to; unknown until the first.</summary>
+        public int? AnswersDue { get; set; }
+
+        /// <summary>Whether any answer so far said delivered.</summary>
+        public bool AnyDelivered { get; set; }
+
+        /// <summary>The session was told at the deadline, before every answer was in.</summary>
+        public bool AnsweredEarly { get; set; }
     }
 
     private sealed class CheckAnswerDeadlines
@@ -421,5 +557,10 @@ public sealed class HubActor : ReceiveActor, IWithTimers
     private sealed class DrainStepDue
     {
         public static readonly DrainStepDue Instance = new();
+    }
+
+    private sealed class FlushAnswers
+    {
+        public static readonly FlushAnswers Instance = new();
     }
 }

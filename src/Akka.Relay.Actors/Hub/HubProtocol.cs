@@ -32,18 +32,29 @@ public sealed record Unregister(ulong UserId, IActorRef Session);
 public sealed record SendToUser(ulong Receiver, byte[] Payload);
 
 /// <summary>The answer to <see cref="SendToUser"/>: whether at least one session of the receiver got it.</summary>
-public sealed record SendAck(ulong Receiver, bool Delivered);
+public sealed record SendAck(ulong Receiver, bool Delivered)
+{
+    /// <summary>
+    /// False when the answer is the hub's guess after the directory stayed silent past its deadline: the SEND may
+    /// still be in flight, so the session keeps counting it until <see cref="SendSettled"/> follows.
+    /// </summary>
+    public bool Settled { get; init; } = true;
+}
+
+/// <summary>A SEND that was answered before it was settled (<see cref="SendAck.Settled"/> false) has now been settled.</summary>
+public sealed record SendSettled
+{
+    /// <summary>The single instance.</summary>
+    public static readonly SendSettled Instance = new();
+}
 
 /// <summary>Deliver <paramref name="Payload"/> (encoded once, shared) to every session.</summary>
 public sealed record BroadcastToAll(byte[] Payload);
 
-/// <summary>One outbound message for a session; the same instance is shared by all recipients.</summary>
+/// <summary>One outbound message for a session; the same instance is shared by all recipients. Only a session's own node's hub sends it.</summary>
 public sealed record Deliver(byte[] Payload)
 {
-    /// <summary>
-    /// True for a broadcast's fan-out (for the metrics). Only a hub sets it, for its own sessions: between nodes
-    /// a broadcast travels as a FanOut, so a Deliver that crossed the network is always a SEND's.
-    /// </summary>
+    /// <summary>True for a broadcast's fan-out (for the metrics).</summary>
     public bool Broadcast { get; init; }
 }
 

@@ -4,14 +4,15 @@ using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.Relay.Actors.Directory;
 using Akka.Relay.Actors.Hub;
+using Akka.Relay.Cluster.Delivery;
 using AkkaCluster = Akka.Cluster.Cluster;
 
 namespace Akka.Relay.Cluster.Directory;
 
 /// <summary>
 /// The one authority for one user id across the cluster (a sharded entity): it holds the
-/// user's live sessions wherever they are connected, enforces the session cap, delivers
-/// SENDs to every session and answers the sender <c>success send</c> or <c>not online</c>.
+/// user's live sessions wherever they are connected, enforces the session cap, and decides
+/// whether a SEND is <c>success send</c> or <c>not online</c>.
 /// </summary>
 /// <remarks>
 /// Its state is only live sessions, so it is never persisted: when it starts (first use,
@@ -19,6 +20,9 @@ namespace Akka.Relay.Cluster.Directory;
 /// sessions and stashes other messages until all answered or the rebuild timeout passed.
 /// Sessions on a node that has become unreachable stop counting at once; they are dropped
 /// for good when that node is removed and their Terminated arrives.
+/// A SEND is handed to the hub of each node with a session of the user, which delivers it to
+/// its sessions; one of those hubs answers the SEND's hub, so the answer never overtakes the
+/// message on the network and a sender waiting for answers cannot outrun the cluster.
 /// </remarks>
 public sealed class UserEntity : ReceiveActor, IWithStash, IWithTimers
 {
@@ -27,16 +31,20 @@ public sealed class UserEntity : ReceiveActor, IWithStash, IWithTimers
 
     private readonly ulong _userId;
     private readonly UserDirectorySettings _settings;
+    private readonly IActorRef _courier;
     private readonly AkkaCluster _cluster = AkkaCluster.Get(Context.System);
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly List<IActorRef> _sessions = new();
+    // Each live session and the hub of its node (the one that claimed or reported it).
+    private readonly Dictionary<IActorRef, IActorRef> _sessions = new();
+    private readonly List<IActorRef> _receivingHubs = new();
     private int _awaitedReports;
 
     /// <summary>Creates the entity of <paramref name="userId"/>.</summary>
-    public UserEntity(ulong userId, UserDirectorySettings settings)
+    public UserEntity(ulong userId, UserDirectorySettings settings, IActorRef courier)
     {
         _userId = userId;
         _settings = settings;
+        _courier = courier;
         Rebuilding();
     }
 
@@ -46,9 +54,9 @@ public sealed class UserEntity : ReceiveActor, IWithStash, IWithTimers
     /// <inheritdoc />
     public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <summary>Props for the entity whose sharding id is <paramref name="entityId"/> (the user id in decimal).</summary>
-    public static Props GetProps(string entityId, UserDirectorySettings settings) =>
-        Akka.Actor.Props.Create(() => new UserEntity(ulong.Parse(entityId, System.Globalization.CultureInfo.InvariantCulture), settings));
+    /// <summary>Props for the entity whose sharding id is <paramref name="entityId"/> (the user id in decimal); <paramref name="courier"/> carries its deliveries to other nodes.</summary>
+    public static Props GetProps(string entityId, UserDirectorySettings settings, IActorRef courier) =>
+        Akka.Actor.Props.Create(() => new UserEntity(ulong.Parse(entityId, System.Globalization.CultureInfo.InvariantCulture), settings, courier));
 
     /// <inheritdoc />
     protected override void PreStart()
@@ -78,7 +86,7 @@ public sealed class UserEntity : ReceiveActor, IWithStash, IWithTimers
         {
             foreach (var session in report.Sessions)
             {
-                Add(session);
+                Add(session, Sender);
             }
 
             if (--_awaitedReports == 0)
@@ -115,7 +123,7 @@ public sealed class UserEntity : ReceiveActor, IWithStash, IWithTimers
         {
             foreach (var session in report.Sessions)
             {
-                Add(session);
+                Add(session, Sender);
             }
         });
         Receive<IdleTimedOut>(_ =>
@@ -130,39 +138,54 @@ public sealed class UserEntity : ReceiveActor, IWithStash, IWithTimers
 
     private void OnSend(RouteSend send)
     {
-        var delivered = false;
         var unreachable = _cluster.State.Unreachable;
-        var deliver = new Deliver(send.Payload);
-        foreach (var session in _sessions)
+        _receivingHubs.Clear();
+        foreach (var (session, hub) in _sessions)
         {
-            if (IsReachable(session, unreachable))
+            if (IsReachable(session, unreachable) && !_receivingHubs.Contains(hub))
             {
-                session.Tell(deliver);
-                delivered = true;
+                _receivingHubs.Add(hub);
             }
         }
 
-        // The answer goes back to the sender's hub, which passes it on in the session's SEND order.
-        Sender.Tell(new SendRouted(send.Receiver, send.Session, send.Sequence, delivered));
+        if (_receivingHubs.Count == 0)
+        {
+            Sender.Tell(new SendRouted(send.Receiver, send.Sequence, Delivered: false, Hubs: 1));
+            return;
+        }
+
+        // Sent on behalf of the SEND's hub (the Sender), which every receiving hub answers: it is "success send"
+        // if any of them had a session left (one may have closed since the directory last heard of it).
+        var delivery = new DeliverRouted(send.Receiver, send.Payload, send.Sequence, _receivingHubs.Count);
+        foreach (var hub in _receivingHubs)
+        {
+            if (hub is IInternalActorRef { IsLocal: true })
+            {
+                hub.Tell(delivery, Sender);
+            }
+            else
+            {
+                _courier.Tell(new CourierDelivery(hub, delivery), Sender);
+            }
+        }
     }
 
     private void OnClaim(ClaimSession claim)
     {
-        if (!_sessions.Contains(claim.Session) && CountReachable() >= _settings.MaxSessionsPerUser)
+        if (!_sessions.ContainsKey(claim.Session) && CountReachable() >= _settings.MaxSessionsPerUser)
         {
             Sender.Tell(new ClaimRefused(claim.UserId, claim.Session, $"user already holds the maximum of {_settings.MaxSessionsPerUser} sessions"));
             return;
         }
 
-        Add(claim.Session);
+        Add(claim.Session, Sender);
         Sender.Tell(new SessionClaimed(claim.UserId, claim.Session));
     }
 
-    private void Add(IActorRef session)
+    private void Add(IActorRef session, IActorRef hub)
     {
-        if (!_sessions.Contains(session))
+        if (_sessions.TryAdd(session, hub))
         {
-            _sessions.Add(session);
             Context.Watch(session);
             Timers.Cancel(IdleTimerKey);
         }
@@ -189,7 +212,7 @@ public sealed class UserEntity : ReceiveActor, IWithStash, IWithTimers
     {
         var unreachable = _cluster.State.Unreachable;
         var count = 0;
-        foreach (var session in _sessions)
+        foreach (var session in _sessions.Keys)
         {
             if (IsReachable(session, unreachable))
             {

@@ -9,9 +9,9 @@ using AkkaSerialization = Akka.Serialization.Serialization;
 namespace Akka.Relay.Cluster.Serialization;
 
 /// <summary>
-/// Compact binary encoding of the messages that cross nodes: SENDs, deliveries and acks on the
-/// hot path carry the client's bytes untouched (a <see cref="Deliver"/> is its payload and
-/// nothing else), instead of the default JSON serializer's base64.
+/// Compact binary encoding of the messages that cross nodes: SENDs, deliveries and answers on the
+/// hot path carry the client's bytes untouched and no actor paths (a <see cref="FanOut"/> is its
+/// payload and nothing else), instead of the default JSON serializer's base64.
 /// </summary>
 public sealed class RelayMessageSerializer : SerializerWithStringManifest
 {
@@ -21,7 +21,7 @@ public sealed class RelayMessageSerializer : SerializerWithStringManifest
     /// <summary>The message types this serializer is bound to.</summary>
     public static readonly Type[] MessageTypes =
     [
-        typeof(RouteSend), typeof(SendRouted), typeof(Deliver), typeof(FanOut),
+        typeof(RouteSend), typeof(DeliverRouted), typeof(SendRouted), typeof(DeliveryBatch), typeof(AnswerBatch), typeof(FanOut),
         typeof(ClaimSession), typeof(SessionClaimed), typeof(ClaimRefused), typeof(ReleaseSession),
         typeof(ReportSessions), typeof(SessionsReport),
         typeof(GetUserSessions), typeof(UserSessions), typeof(GetHubStats), typeof(HubStats),
@@ -31,6 +31,8 @@ public sealed class RelayMessageSerializer : SerializerWithStringManifest
     private const string RoutedManifest = "A";
     private const string DeliverManifest = "D";
     private const string FanOutManifest = "F";
+    private const string DeliveryBatchManifest = "DB";
+    private const string AnswerBatchManifest = "AB";
     private const string ClaimManifest = "C";
     private const string ClaimedManifest = "CD";
     private const string RefusedManifest = "CR";
@@ -56,7 +58,9 @@ public sealed class RelayMessageSerializer : SerializerWithStringManifest
     {
         RouteSend => SendManifest,
         SendRouted => RoutedManifest,
-        Deliver => DeliverManifest,
+        DeliverRouted => DeliverManifest,
+        DeliveryBatch => DeliveryBatchManifest,
+        AnswerBatch => AnswerBatchManifest,
         FanOut => FanOutManifest,
         ClaimSession => ClaimManifest,
         SessionClaimed => ClaimedManifest,
@@ -75,10 +79,12 @@ public sealed class RelayMessageSerializer : SerializerWithStringManifest
     public override byte[] ToBinary(object obj) => obj switch
     {
         // The payload is immutable and shared: send it as it is.
-        Deliver m => m.Payload,
         FanOut m => m.Payload,
-        RouteSend m => WithUserId(m.Receiver, Sequenced(m.Sequence, m.Session, m.Payload)),
-        SendRouted m => WithUserId(m.Receiver, Sequenced(m.Sequence, m.Session, [m.Delivered ? (byte)1 : (byte)0])),
+        RouteSend m => Sequenced(m.Receiver, m.Sequence, [], m.Payload),
+        DeliverRouted m => Sequenced(m.Receiver, m.Sequence, Int32s(m.Hubs), m.Payload),
+        SendRouted m => Sequenced(m.Receiver, m.Sequence, Answer(m.Delivered, m.Hubs), []),
+        DeliveryBatch m => DeliveryBatchBytes(m.Deliveries),
+        AnswerBatch m => AnswerBatchBytes(m.Answers),
         ClaimSession m => WithUserId(m.UserId, Path(m.Session)),
         SessionClaimed m => WithUserId(m.UserId, Path(m.Session)),
         ReleaseSession m => WithUserId(m.UserId, Path(m.Session)),
@@ -97,12 +103,14 @@ public sealed class RelayMessageSerializer : SerializerWithStringManifest
     {
         switch (manifest)
         {
-            case DeliverManifest:
-                return new Deliver(bytes);
             case FanOutManifest:
                 return new FanOut(bytes);
             case StatsQueryManifest:
                 return GetHubStats.Instance;
+            case DeliveryBatchManifest:
+                return ReadDeliveryBatch(bytes);
+            case AnswerBatchManifest:
+                return ReadAnswerBatch(bytes);
             case StatsAnswerManifest:
                 return new HubStats(BinaryPrimitives.ReadInt32LittleEndian(bytes), BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(sizeof(int))));
         }
@@ -111,8 +119,9 @@ public sealed class RelayMessageSerializer : SerializerWithStringManifest
         var rest = bytes.AsSpan(sizeof(ulong));
         return manifest switch
         {
-            SendManifest => ReadSequenced(rest, (sequence, session, tail) => new RouteSend(userId, tail.ToArray(), session, sequence)),
-            RoutedManifest => ReadSequenced(rest, (sequence, session, tail) => new SendRouted(userId, session, sequence, tail[0] == 1)),
+            SendManifest => new RouteSend(userId, rest[sizeof(long)..].ToArray(), SequenceOf(rest)),
+            DeliverManifest => new DeliverRouted(userId, rest[(sizeof(long) + sizeof(int))..].ToArray(), SequenceOf(rest), BinaryPrimitives.ReadInt32LittleEndian(rest[sizeof(long)..])),
+            RoutedManifest => ReadAnswer(userId, rest),
             ClaimManifest => new ClaimSession(userId, Resolve(Encoding.UTF8.GetString(rest))),
             ClaimedManifest => new SessionClaimed(userId, Resolve(Encoding.UTF8.GetString(rest))),
             ReleaseManifest => new ReleaseSession(userId, Resolve(Encoding.UTF8.GetString(rest))),
@@ -125,26 +134,110 @@ public sealed class RelayMessageSerializer : SerializerWithStringManifest
         };
     }
 
-    private delegate object SequencedFactory(long sequence, IActorRef session, ReadOnlySpan<byte> tail);
-
-    // [sequence: 8][session path length: 4][session path][tail]
-    private static byte[] Sequenced(long sequence, IActorRef session, ReadOnlySpan<byte> tail)
+    // [user id: 8][sequence: 8][fields][payload]: the hot-path messages.
+    private static byte[] Sequenced(ulong userId, long sequence, ReadOnlySpan<byte> fields, ReadOnlySpan<byte> payload)
     {
-        var path = Path(session);
-        var bytes = new byte[sizeof(long) + sizeof(int) + path.Length + tail.Length];
-        BinaryPrimitives.WriteInt64LittleEndian(bytes, sequence);
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(sizeof(long)), path.Length);
-        path.CopyTo(bytes.AsSpan(sizeof(long) + sizeof(int)));
-        tail.CopyTo(bytes.AsSpan(sizeof(long) + sizeof(int) + path.Length));
+        var bytes = new byte[sizeof(ulong) + sizeof(long) + fields.Length + payload.Length];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, userId);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(sizeof(ulong)), sequence);
+        fields.CopyTo(bytes.AsSpan(sizeof(ulong) + sizeof(long)));
+        payload.CopyTo(bytes.AsSpan(sizeof(ulong) + sizeof(long) + fields.Length));
         return bytes;
     }
 
-    private object ReadSequenced(ReadOnlySpan<byte> span, SequencedFactory create)
+    // A SendRouted's fields: [delivered: 1][hubs: 4].
+    private static byte[] Answer(bool delivered, int hubs)
     {
-        var sequence = BinaryPrimitives.ReadInt64LittleEndian(span);
-        var pathLength = BinaryPrimitives.ReadInt32LittleEndian(span[sizeof(long)..]);
-        var session = Resolve(Encoding.UTF8.GetString(span.Slice(sizeof(long) + sizeof(int), pathLength)));
-        return create(sequence, session, span[(sizeof(long) + sizeof(int) + pathLength)..]);
+        var bytes = new byte[1 + sizeof(int)];
+        bytes[0] = delivered ? (byte)1 : (byte)0;
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(1), hubs);
+        return bytes;
+    }
+
+    // [sequence: 8][delivered: 1][hubs: 4], after the user id.
+    private static SendRouted ReadAnswer(ulong userId, ReadOnlySpan<byte> span) =>
+        new(userId, SequenceOf(span), span[sizeof(long)] == 1, BinaryPrimitives.ReadInt32LittleEndian(span[(sizeof(long) + 1)..]));
+
+    private static long SequenceOf(ReadOnlySpan<byte> afterUserId) => BinaryPrimitives.ReadInt64LittleEndian(afterUserId);
+
+    // A delivery in a batch: [user id: 8][sequence: 8][hubs: 4][payload length: 4][payload].
+    private const int DeliveryHeader = sizeof(ulong) + sizeof(long) + sizeof(int) + sizeof(int);
+
+    // An answer in a batch: [user id: 8][sequence: 8][delivered: 1][hubs: 4].
+    private const int AnswerSize = sizeof(ulong) + sizeof(long) + 1 + sizeof(int);
+
+    // [count: 4][delivery]...
+    private static byte[] DeliveryBatchBytes(IReadOnlyList<DeliverRouted> deliveries)
+    {
+        var length = sizeof(int);
+        foreach (var delivery in deliveries)
+        {
+            length += DeliveryHeader + delivery.Payload.Length;
+        }
+
+        var bytes = new byte[length];
+        BinaryPrimitives.WriteInt32LittleEndian(bytes, deliveries.Count);
+        var span = bytes.AsSpan(sizeof(int));
+        foreach (var delivery in deliveries)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(span, delivery.Receiver);
+            BinaryPrimitives.WriteInt64LittleEndian(span[sizeof(ulong)..], delivery.Sequence);
+            BinaryPrimitives.WriteInt32LittleEndian(span[(sizeof(ulong) + sizeof(long))..], delivery.Hubs);
+            BinaryPrimitives.WriteInt32LittleEndian(span[(sizeof(ulong) + sizeof(long) + sizeof(int))..], delivery.Payload.Length);
+            delivery.Payload.CopyTo(span[DeliveryHeader..]);
+            span = span[(DeliveryHeader + delivery.Payload.Length)..];
+        }
+
+        return bytes;
+    }
+
+    private static DeliveryBatch ReadDeliveryBatch(ReadOnlySpan<byte> span)
+    {
+        var deliveries = new DeliverRouted[BinaryPrimitives.ReadInt32LittleEndian(span)];
+        span = span[sizeof(int)..];
+        for (var i = 0; i < deliveries.Length; i++)
+        {
+            var payloadLength = BinaryPrimitives.ReadInt32LittleEndian(span[(sizeof(ulong) + sizeof(long) + sizeof(int))..]);
+            deliveries[i] = new DeliverRouted(
+                BinaryPrimitives.ReadUInt64LittleEndian(span),
+                span.Slice(DeliveryHeader, payloadLength).ToArray(),
+                BinaryPrimitives.ReadInt64LittleEndian(span[sizeof(ulong)..]),
+                BinaryPrimitives.ReadInt32LittleEndian(span[(sizeof(ulong) + sizeof(long))..]));
+            span = span[(DeliveryHeader + payloadLength)..];
+        }
+
+        return new DeliveryBatch(deliveries);
+    }
+
+    // [count: 4][answer]...
+    private static byte[] AnswerBatchBytes(IReadOnlyList<SendRouted> answers)
+    {
+        var bytes = new byte[sizeof(int) + (answers.Count * AnswerSize)];
+        BinaryPrimitives.WriteInt32LittleEndian(bytes, answers.Count);
+        var span = bytes.AsSpan(sizeof(int));
+        foreach (var answer in answers)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(span, answer.Receiver);
+            BinaryPrimitives.WriteInt64LittleEndian(span[sizeof(ulong)..], answer.Sequence);
+            span[sizeof(ulong) + sizeof(long)] = answer.Delivered ? (byte)1 : (byte)0;
+            BinaryPrimitives.WriteInt32LittleEndian(span[(sizeof(ulong) + sizeof(long) + 1)..], answer.Hubs);
+            span = span[AnswerSize..];
+        }
+
+        return bytes;
+    }
+
+    private static AnswerBatch ReadAnswerBatch(ReadOnlySpan<byte> span)
+    {
+        var answers = new SendRouted[BinaryPrimitives.ReadInt32LittleEndian(span)];
+        span = span[sizeof(int)..];
+        for (var i = 0; i < answers.Length; i++)
+        {
+            answers[i] = ReadAnswer(BinaryPrimitives.ReadUInt64LittleEndian(span), span[sizeof(ulong)..]);
+            span = span[AnswerSize..];
+        }
+
+        return new AnswerBatch(answers);
     }
 
     private ClaimRefused ReadRefused(ulong userId, string[] fields) => new(userId, Resolve(fields[0]), fields[1]);

@@ -5,6 +5,7 @@ using Akka.Hosting;
 using Akka.Relay.Actors.Hub;
 using Akka.Relay.Actors.Telemetry;
 using Akka.Relay.Cluster.Broadcast;
+using Akka.Relay.Cluster.Delivery;
 using Akka.Relay.Cluster.Directory;
 using Akka.Relay.Cluster.Serialization;
 using Akka.Remote.Hosting;
@@ -32,9 +33,15 @@ public static class RelayClusterSetup
             })
             .WithClustering(new ClusterOptions { SeedNodes = cluster.SeedNodes })
             .WithCustomSerializer("relay", RelayMessageSerializer.MessageTypes, system => new RelayMessageSerializer(system))
+            // The courier exists before the directory's entities, which hand it their deliveries to other nodes.
+            .WithActors((system, registry) => registry.Register<DeliveryCourier>(system.ActorOf(DeliveryCourier.GetProps(), DeliveryCourier.Name)))
             .WithShardRegion<UserEntity>(
                 DirectoryTypeName,
-                entityId => UserEntity.GetProps(entityId, directorySettings),
+                (_, registry) =>
+                {
+                    var courier = registry.Get<DeliveryCourier>();
+                    return entityId => UserEntity.GetProps(entityId, directorySettings, courier);
+                },
                 new UserMessageExtractor(cluster.ShardCount),
                 new ShardOptions
                 {

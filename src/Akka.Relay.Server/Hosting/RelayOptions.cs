@@ -18,6 +18,9 @@ public sealed class RelayOptions
     /// <summary>Messages queued for one session before it is closed as a slow consumer (1008).</summary>
     public int OutboundQueueCapacity { get; set; } = 1024;
 
+    /// <summary>SENDs one session may have unanswered; at the limit the server reads nothing more from it until answers come back.</summary>
+    public int MaxUnansweredSends { get; set; } = 64;
+
     /// <summary>Sessions one user id may hold at once; one more is refused with 429.</summary>
     public int MaxSessionsPerUser { get; set; } = 8;
 

@@ -19,6 +19,11 @@ public sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
             failures.Add($"Relay:OutboundQueueCapacity must be at least 1 (was {options.OutboundQueueCapacity}).");
         }
 
+        if (options.MaxUnansweredSends < 1)
+        {
+            failures.Add($"Relay:MaxUnansweredSends must be at least 1 (was {options.MaxUnansweredSends}).");
+        }
+
         if (options.MaxSessionsPerUser < 1)
         {
             failures.Add($"Relay:MaxSessionsPerUser must be at least 1 (was {options.MaxSessionsPerUser}).");

@@ -107,6 +107,7 @@ public sealed class RelayWebSocketEndpoint
         var settings = new ClientSettings(options.MaxMessageBytes, options.OutboundQueueCapacity, options.CloseTimeout)
         {
             RateLimit = _rateLimit.Value.ToSettings(),
+            MaxUnansweredSends = options.MaxUnansweredSends,
         };
         var session = _system.ActorOf(ClientActor.GetProps(userId, _hub.ActorRef, settings, signals, _metrics), sessionId);
         if (authentication.SessionExpiresAt is { } expiresAt)
