@@ -10,7 +10,7 @@
 # per message (summed over the nodes), latency, lost messages and FIFO violations; the report
 # gives the ratio cross-node / single (target: delivered msg/s >= 0.5x, issue #4).
 #
-#   bench/cluster.sh --ref HEAD -r 3     # 3 runs of each, ~4 min
+#   bench/cluster.sh --ref HEAD -r 3     # 3 runs of each, ~8 min
 #   bench/cluster.sh --quick -r 1        # smoke test
 #
 # Options (environment variable in brackets):
@@ -19,7 +19,10 @@
 #   --ref REF            build the relay from a clean export of git REF (REF)
 #   --relay-dll PATH     use this Akka.Relay.Server.dll instead of building (RELAY_DLL)
 #   --quick              2 s warmup / 3 s window
-#   PAIRS (50), WINDOW (32), WARMUP (15 s), DURATION (10 s)
+#   PAIRS (50), WINDOW (32), WARMUP (40 s), DURATION (10 s)
+# The warmup is longer than compare.sh's 15 s: a cluster node runs far more code (remoting, sharding,
+# gossip) and its tiered JIT was still busy 16-24 s into a run (perf: the tiering thread took 12 % of
+# the nodes' CPU), so a 15 s warmup measures the JIT, not the relay (BENCHMARKS.md, "Cross-node pairs").
 # Exit code: 0 when every run produced a result; 1 when a run failed; 2 when setup failed.
 set -euo pipefail
 
@@ -30,7 +33,7 @@ repeats="${REPEATS:-3}"
 out="${OUT:-$root/bench/results/cluster-$(date -u +%Y%m%dT%H%M%SZ)}"
 ref="${REF:-}"
 relay_dll="${RELAY_DLL:-}"
-warm="${WARMUP:-15}"; dur="${DURATION:-10}"
+warm="${WARMUP:-40}"; dur="${DURATION:-10}"
 
 while (($#)); do
   case "$1" in
