@@ -58,11 +58,7 @@ public sealed class ClusterHubSpec : Akka.TestKit.Xunit2.TestKit
         var (hub, directory) = CreateHub();
         var session = CreateTestProbe();
 
-        hub.Tell(new SendToUser(2, Payload), session.Ref);
-        hub.Tell(new SendToUser(3, Payload), session.Ref);
-        var first = await directory.ExpectMsgAsync<RouteSend>(Timeout);
-        var second = await directory.ExpectMsgAsync<RouteSend>(Timeout);
-        Assert.Equal((2UL, 3UL), (first.Receiver, second.Receiver));
+        var (first, second) = await SendTwoAsync(hub, directory, session);
 
         hub.Tell(new SendRouted(3, second.Sequence, Delivered: false, Hubs: 1));
         await session.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
@@ -77,8 +73,7 @@ public sealed class ClusterHubSpec : Akka.TestKit.Xunit2.TestKit
     {
         var (hub, directory) = CreateHub();
         var session = CreateTestProbe();
-        hub.Tell(new SendToUser(2, Payload), session.Ref);
-        var send = await directory.ExpectMsgAsync<RouteSend>(Timeout);
+        var send = await SendAsync(hub, directory, session, 2);
 
         // The user's session on one node has just closed; the other node's still has it.
         hub.Tell(new SendRouted(2, send.Sequence, Delivered: false, Hubs: 3));
@@ -94,10 +89,7 @@ public sealed class ClusterHubSpec : Akka.TestKit.Xunit2.TestKit
     {
         var (hub, directory) = CreateHub();
         var session = CreateTestProbe();
-        hub.Tell(new SendToUser(2, Payload), session.Ref);
-        hub.Tell(new SendToUser(3, Payload), session.Ref);
-        var silent = await directory.ExpectMsgAsync<RouteSend>(Timeout);
-        var answered = await directory.ExpectMsgAsync<RouteSend>(Timeout);
+        var (silent, answered) = await SendTwoAsync(hub, directory, session);
         hub.Tell(new SendRouted(3, answered.Sequence, Delivered: true, Hubs: 1));
 
         // At the deadline the first SEND is answered "not online" (not settled), and the one held behind it follows.
@@ -116,8 +108,7 @@ public sealed class ClusterHubSpec : Akka.TestKit.Xunit2.TestKit
     {
         var (hub, directory) = CreateHub();
         var session = CreateTestProbe();
-        hub.Tell(new SendToUser(2, Payload), session.Ref);
-        await directory.ExpectMsgAsync<RouteSend>(Timeout);
+        await SendAsync(hub, directory, session, 2);
 
         Assert.Equal(new SendAck(2, false) { Settled = false }, await session.ExpectMsgAsync<SendAck>(Timeout));
         await session.ExpectMsgAsync<SendSettled>(Timeout);
@@ -130,6 +121,19 @@ public sealed class ClusterHubSpec : Akka.TestKit.Xunit2.TestKit
         var settings = new HubSettings(MaxSessionsPerUser: 8) { DirectoryAnswerTimeout = AnswerTimeout };
         return (Sys.ActorOf(HubActor.GetProps(settings, directory.Ref, publisher.Ref)), directory);
     }
+
+    /// <summary>The session SENDs to <paramref name="receiver"/>; the hub hands it to the directory.</summary>
+    private static async Task<RouteSend> SendAsync(IActorRef hub, TestProbe directory, TestProbe session, ulong receiver)
+    {
+        hub.Tell(new SendToUser(receiver, Payload), session.Ref);
+        var send = await directory.ExpectMsgAsync<RouteSend>(Timeout);
+        Assert.Equal(receiver, send.Receiver);
+        return send;
+    }
+
+    /// <summary>The session SENDs to users 2 and 3, in that order.</summary>
+    private static async Task<(RouteSend ToTwo, RouteSend ToThree)> SendTwoAsync(IActorRef hub, TestProbe directory, TestProbe session) =>
+        (await SendAsync(hub, directory, session, 2), await SendAsync(hub, directory, session, 3));
 
     /// <summary>Registers <paramref name="session"/> the cluster way: the hub claims it from the directory, which admits it.</summary>
     private static async Task ClaimAsync(IActorRef hub, TestProbe directory, ulong userId, TestProbe session)
