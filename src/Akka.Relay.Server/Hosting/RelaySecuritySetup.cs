@@ -27,7 +27,10 @@ public static class RelaySecuritySetup
         services.AddSingleton<HandshakeAuthenticator>();
         services.AddSingleton<NodeSessionLimit>();
 
-        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        // No default scheme: the authentication middleware the host adds on its own then leaves every
+        // request alone (with one, it ran the JWT handler on each handshake, and its objects lived as long
+        // as the session). HandshakeAuthenticator names the scheme when authentication is on.
+        services.AddAuthentication().AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<RelayAuthOptions>>((jwt, auth) => ConfigureJwt(jwt, auth.Value));
 
