@@ -22,11 +22,6 @@ public sealed class HubActor : ReceiveActor, IWithTimers
     private const string AnswerDeadlineTimerKey = "answer-deadlines";
     private const string DrainTimerKey = "drain-batches";
 
-    // A SEND answered "not online" at its deadline is settled anyway after this many more deadlines: by then
-    // its node is gone and nothing will answer. Kept short because a session at its limit of unanswered SENDs
-    // is not read meanwhile (its pongs neither), and must get going again well before its keep-alive timeout.
-    private const int GiveUpAfterDeadlines = 1;
-
     // An answer is ~20 bytes on the wire: a full batch stays far below Akka.Remote's frame size limit.
     private const int MaxAnswersPerBatch = 1024;
 
@@ -43,20 +38,14 @@ public sealed class HubActor : ReceiveActor, IWithTimers
     // unregistered because they are closing: a drain is done only when all have stopped.
     private readonly HashSet<IActorRef> _live = new();
     private readonly List<IActorRef> _drainWaiters = new();
-    // Cluster only: each session's SENDs whose answers are still due, oldest first. Answers from
-    // different receivers' directories can arrive in any order; the session gets them in its
-    // SEND order, as the protocol promises.
-    private readonly Dictionary<IActorRef, Queue<PendingAnswer>> _pendingAnswers = new();
-    // Cluster only: every SEND routed through a directory and not yet settled, by sequence: those above,
-    // and those answered "not online" at their deadline whose real answer may still come.
-    private readonly Dictionary<long, PendingAnswer> _unsettled = new();
+    // Cluster only: the SENDs handed to directories, until each is answered (in SEND order) and settled.
+    private readonly AnswerLedger _answers;
     // Cluster only: answers for other nodes' hubs, sent as one batch per hub once the mailbox has been
     // worked through (a remote message costs far more than its few bytes).
     private readonly Dictionary<IActorRef, List<SendRouted>> _answersToSend = new();
     private bool _answerFlushDue;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly RelayMetrics? _metrics;
-    private long _nextSequence;
     private bool _draining;
     // While a spread drain runs: the sessions still to be closed, and how many to close per step.
     private readonly Queue<IActorRef> _toClose = new();
@@ -69,13 +58,14 @@ public sealed class HubActor : ReceiveActor, IWithTimers
         _directory = directory;
         _broadcastPublisher = broadcastPublisher;
         _metrics = metrics;
+        _answers = new AnswerLedger(settings.DirectoryAnswerTimeout, _log);
         Receive<Register>(OnRegister);
         Receive<Unregister>(m => Unroute(m.Session));
         Receive<Terminated>(m => OnTerminated(m.ActorRef));
         Receive<SendToUser>(OnSendToUser);
         Receive<BroadcastToAll>(OnBroadcast);
         Receive<FanOut>(m => FanOutLocally(new Deliver(m.Payload) { Broadcast = true }));
-        Receive<SendRouted>(OnSendRouted);
+        Receive<SendRouted>(_answers.Answer);
         Receive<DeliverRouted>(m => DeliverRouted(m, Sender));
         Receive<DeliveryBatch>(OnDeliveryBatch);
         Receive<AnswerBatch>(OnAnswerBatch);
@@ -220,14 +210,7 @@ public sealed class HubActor : ReceiveActor, IWithTimers
     private void OnTerminated(IActorRef session)
     {
         Unroute(session);
-        if (_pendingAnswers.Remove(session, out var pending))
-        {
-            foreach (var answer in pending)
-            {
-                _unsettled.Remove(answer.Sequence);
-            }
-        }
-
+        _answers.Forget(session);
         _live.Remove(session);
         if (_draining && _live.Count == 0)
         {
@@ -300,7 +283,7 @@ public sealed class HubActor : ReceiveActor, IWithTimers
     {
         foreach (var answer in batch.Answers)
         {
-            OnSendRouted(answer);
+            _answers.Answer(answer);
         }
     }
 
@@ -322,17 +305,7 @@ public sealed class HubActor : ReceiveActor, IWithTimers
 
     private void RouteThroughDirectory(SendToUser message, IActorRef directory)
     {
-        var session = Sender;
-        if (!_pendingAnswers.TryGetValue(session, out var pending))
-        {
-            pending = new Queue<PendingAnswer>();
-            _pendingAnswers[session] = pending;
-        }
-
-        var answer = new PendingAnswer(++_nextSequence, session, message.Receiver, Environment.TickCount64 + (long)_settings.DirectoryAnswerTimeout.TotalMilliseconds);
-        pending.Enqueue(answer);
-        _unsettled[answer.Sequence] = answer;
-        directory.Tell(new RouteSend(message.Receiver, message.Payload, answer.Sequence));
+        directory.Tell(new RouteSend(message.Receiver, message.Payload, _answers.Add(Sender, message.Receiver)));
         if (!Timers.IsTimerActive(AnswerDeadlineTimerKey))
         {
             var period = TimeSpan.FromTicks(Math.Max(_settings.DirectoryAnswerTimeout.Ticks / 4, TimeSpan.FromMilliseconds(100).Ticks));
@@ -340,89 +313,12 @@ public sealed class HubActor : ReceiveActor, IWithTimers
         }
     }
 
-    private void OnSendRouted(SendRouted routed)
-    {
-        if (!_unsettled.TryGetValue(routed.Sequence, out var answer))
-        {
-            return; // The session has ended, or the answer was given up on.
-        }
-
-        // A user with sessions on several nodes: every node's hub answers, and one delivery is enough.
-        answer.AnswersDue ??= routed.Hubs;
-        answer.AnswersDue--;
-        answer.AnyDelivered |= routed.Delivered;
-        if (answer.AnswersDue > 0)
-        {
-            return;
-        }
-
-        _unsettled.Remove(routed.Sequence);
-        if (answer.AnsweredEarly)
-        {
-            // The sender was answered at the deadline; now it may count this SEND as done.
-            answer.Session.Tell(SendSettled.Instance);
-            if (answer.AnyDelivered && answer.Delivered == false)
-            {
-                _log.Warning("User {0} got a message whose sender had been told not online when its directory did not answer within {1}", routed.Receiver, _settings.DirectoryAnswerTimeout);
-            }
-
-            return;
-        }
-
-        answer.Delivered = answer.AnyDelivered;
-        if (_pendingAnswers.TryGetValue(answer.Session, out var pending))
-        {
-            PassOnAnswers(answer.Session, pending);
-        }
-    }
-
     private void OnCheckAnswerDeadlines()
     {
-        if (_unsettled.Count == 0)
+        _answers.CheckDeadlines();
+        if (!_answers.AnyUnsettled)
         {
             Timers.Cancel(AnswerDeadlineTimerKey);
-            return;
-        }
-
-        var now = Environment.TickCount64;
-        foreach (var (session, pending) in _pendingAnswers)
-        {
-            // A directory that does not answer in time lives on a node that has crashed and is being
-            // replaced: the message is most likely lost, so the honest answer is "not online". The SEND stays
-            // unsettled (the session keeps counting it) until the real answer comes or it is given up on.
-            while (pending.TryPeek(out var oldest) && oldest.Delivered is null && oldest.DeadlineMs <= now)
-            {
-                _log.Warning("No answer from the directory of user {0} within {1}: answering {2}", oldest.Receiver, _settings.DirectoryAnswerTimeout, oldest.AnyDelivered ? "success send" : "not online");
-                // Some of several nodes may have answered already: if one delivered, that is the truth.
-                oldest.Delivered = oldest.AnyDelivered;
-                oldest.AnsweredEarly = true;
-                oldest.DeadlineMs = now + (long)(_settings.DirectoryAnswerTimeout.TotalMilliseconds * GiveUpAfterDeadlines);
-                PassOnAnswers(session, pending);
-            }
-        }
-
-        foreach (var (sequence, answer) in _unsettled)
-        {
-            if (answer.AnsweredEarly && answer.DeadlineMs <= now)
-            {
-                // Lost with its node: no answer will ever come.
-                _unsettled.Remove(sequence);
-                answer.Session.Tell(SendSettled.Instance);
-            }
-        }
-    }
-
-    private void PassOnAnswers(IActorRef session, Queue<PendingAnswer> pending)
-    {
-        while (pending.TryPeek(out var oldest) && oldest.Delivered is { } delivered)
-        {
-            pending.Dequeue();
-            session.Tell(new SendAck(oldest.Receiver, delivered) { Settled = !oldest.AnsweredEarly });
-        }
-
-        if (pending.Count == 0)
-        {
-            _pendingAnswers.Remove(session);
         }
     }
 
@@ -520,33 +416,6 @@ public sealed class HubActor : ReceiveActor, IWithTimers
         }
 
         _drainWaiters.Clear();
-    }
-
-    private sealed class PendingAnswer(long sequence, IActorRef session, ulong receiver, long deadlineMs)
-    {
-        public long Sequence { get; } = sequence;
-
-        public IActorRef Session { get; } = session;
-
-        public ulong Receiver { get; } = receiver;
-
-        /// <summary>
-        /// When the answer is overdue, on the <see cref="Environment.TickCount64"/> clock; once answered early,
-        /// when the SEND is given up on.
-        /// </summary>
-        public long DeadlineMs { get; set; } = deadlineMs;
-
-        /// <summary>What the session is told: set once every answer is in, or at the deadline.</summary>
-        public bool? Delivered { get; set; }
-
-        /// <summary>Answers still to come from the hubs the SEND was handed to; unknown until the first.</summary>
-        public int? AnswersDue { get; set; }
-
-        /// <summary>Whether any answer so far said delivered.</summary>
-        public bool AnyDelivered { get; set; }
-
-        /// <summary>The session was told at the deadline, before every answer was in.</summary>
-        public bool AnsweredEarly { get; set; }
     }
 
     private sealed class CheckAnswerDeadlines
