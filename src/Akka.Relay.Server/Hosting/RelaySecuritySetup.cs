@@ -11,6 +11,9 @@ public static class RelaySecuritySetup
     /// <summary>The query parameter a browser uses for its token (it cannot set headers on a WebSocket).</summary>
     public const string AccessTokenParameter = "access_token";
 
+    // ASP.NET Core's switch that stops a lone authentication scheme from becoming the default one.
+    private const string SuppressAutoDefaultSchemeSwitch = "Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme";
+
     /// <summary>Adds the security services and options to <paramref name="builder"/>.</summary>
     public static WebApplicationBuilder AddRelaySecurity(this WebApplicationBuilder builder)
     {
@@ -27,9 +30,11 @@ public static class RelaySecuritySetup
         services.AddSingleton<HandshakeAuthenticator>();
         services.AddSingleton<NodeSessionLimit>();
 
-        // No default scheme: the authentication middleware the host adds on its own then leaves every
-        // request alone (with one, it ran the JWT handler on each handshake, and its objects lived as long
-        // as the session). HandshakeAuthenticator names the scheme when authentication is on.
+        // No default scheme, not even the one ASP.NET Core picks when a single scheme is registered: the
+        // authentication middleware the host adds on its own then leaves every request alone (with a default,
+        // it ran the JWT handler on each handshake, even with authentication off, and the handler lived as
+        // long as the session). HandshakeAuthenticator names the scheme when authentication is on.
+        AppContext.SetSwitch(SuppressAutoDefaultSchemeSwitch, true);
         services.AddAuthentication().AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<RelayAuthOptions>>((jwt, auth) => ConfigureJwt(jwt, auth.Value));
