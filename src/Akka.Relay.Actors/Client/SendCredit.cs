@@ -18,9 +18,6 @@ internal sealed class SendCredit
         _available = new SemaphoreSlim(limit, int.MaxValue);
     }
 
-    /// <summary>Credits left (for tests and diagnostics).</summary>
-    public int Available => _available.CurrentCount;
-
     /// <summary>Takes a credit; completes synchronously while one is left.</summary>
     public Task TakeAsync() => _open ? Task.CompletedTask : _available.WaitAsync();
 

@@ -21,8 +21,8 @@ namespace Akka.Relay.Cluster.Directory;
 /// Sessions on a node that has become unreachable stop counting at once; they are dropped
 /// for good when that node is removed and their Terminated arrives.
 /// A SEND is handed to the hub of each node with a session of the user, which delivers it to
-/// its sessions; one of those hubs answers the SEND's hub, so the answer never overtakes the
-/// message on the network and a sender waiting for answers cannot outrun the cluster.
+/// its sessions and answers the SEND's hub, so the answer never overtakes the message on the
+/// network and a sender waiting for answers cannot outrun the cluster.
 /// </remarks>
 public sealed class UserEntity : ReceiveActor, IWithStash, IWithTimers
 {
