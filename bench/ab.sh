@@ -77,25 +77,14 @@ metrics[idle]="open_at_end,dropped_while_held,server_kib_per_connection,server_c
 metrics[connect]="handshakes_per_s,server_cpu_us_per_handshake,client_cpu_us_per_handshake,handshake_latency_p50_us,handshake_latency_p99_us,failures_in_window,$sys,$res"
 for s in $scenarios; do [[ -n "${args[$s]:-}" ]] || die "unknown scenario '$s'"; done
 
-trap bench_cleanup EXIT
-trap 'exit 130' INT TERM
-mkdir -p "$out/build"
-out="$(cd "$out" && pwd)"
-log "results in $out"
-
-# --- build: the load tool from the working tree, both relays from clean exports ---------------
-bench_dir="$out/build/bench"
-build_dotnet "$root" src/Akka.Relay.Bench "$bench_dir" || die "cannot build the load tool"
-bench=(dotnet "$bench_dir/Akka.Relay.Bench.dll")
+# --- start: cleanup traps, the load tool from the working tree; both relays from clean exports ---
+bench_begin
 declare -A dll rev
 for side in candidate base; do
   [[ "$side" == candidate ]] && r="$cand_ref" || r="$base_ref"
-  src="$out/build/src-$side"
-  rm -rf "$src"; mkdir -p "$src"
-  git -C "$root" archive --format=tar "$r" | tar -x -C "$src" || die "cannot export git ref '$r'"
-  rev[$side]="$(git -C "$root" rev-parse --short "$r") ($r)${server_env[$side]:+ with ${server_env[$side]}}"
-  build_dotnet "$src" src/Akka.Relay.Server "$out/build/relay-$side" || die "cannot build the relay at $r"
-  dll[$side]="$out/build/relay-$side/Akka.Relay.Server.dll"
+  prepare_relay "$root" "$r" "" "relay-$side"
+  dll[$side]="${relay[1]}"
+  rev[$side]="$relay_rev${server_env[$side]:+ with ${server_env[$side]}}"
 done
 machine_info "candidate: ${rev[candidate]}" "base: ${rev[base]}" "repeats: $repeats; scenarios: $scenarios" \
   "system call counts: $( ((use_perf)) && echo "perf stat, from warmup + 2 s for duration - 3 s" || echo no)" \

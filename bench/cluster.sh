@@ -51,15 +51,7 @@ done
 scenario="pairs --pairs ${PAIRS:-50} --window ${WINDOW:-32} --size 100 --warmup $warm --duration $dur"
 metrics="delivered_per_s,acks_per_s,server_cpu_us_per_msg,client_cpu_us_per_msg,latency_p50_us,latency_p99_us,latency_max_us,lost,unanswered,fifo_violations,unexpected_messages,server_cpu_cores,client_cpu_cores,server_peak_rss_kib,load_avg_1m"
 
-trap bench_cleanup EXIT
-trap 'exit 130' INT TERM
-mkdir -p "$out/build" "$out/runs"
-out="$(cd "$out" && pwd)"
-log "results in $out"
-
-bench_dir="$out/build/bench"
-build_dotnet "$root" src/Akka.Relay.Bench "$bench_dir" || die "cannot build the load tool"
-bench=(dotnet "$bench_dir/Akka.Relay.Bench.dll")
+bench_begin runs
 prepare_relay "$root" "$ref" "$relay_dll"
 machine_info "relay: $relay_rev" "repeats: $repeats; scenario: $scenario" | tee "$out/machine.txt" >&2
 

@@ -85,18 +85,8 @@ targets[connect]="handshakes_per_s ratio>=1.0"
 targets[idle-19k]="open_at_end value>=$idle19k_n;dropped_while_held value<=0"
 for s in $scenarios; do [[ -n "${args[$s]:-}" ]] || die "unknown scenario '$s'"; done
 
-# --- cleanup: every server this script started dies with it ----------------------------------
-trap bench_cleanup EXIT
-trap 'exit 130' INT TERM
-
-mkdir -p "$out/build"
-out="$(cd "$out" && pwd)"
-log "results in $out"
-
-# --- build ------------------------------------------------------------------------------------
-bench_dir="$out/build/bench"
-build_dotnet "$root" src/Akka.Relay.Bench "$bench_dir" || die "cannot build the load tool"
-bench=(dotnet "$bench_dir/Akka.Relay.Bench.dll")
+# --- start: cleanup traps (every server this script starts dies with it), the load tool ---------
+bench_begin
 prepare_relay "$root" "$ref" "$relay_dll"
 
 if [[ -n "$go_bin" ]]; then

@@ -97,12 +97,27 @@ machine_info() { # extra lines...
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
+# The start every script shares: the cleanup traps, $out made absolute with build/ and any
+# other folders named, and the load tool built into it. Sets bench=(dotnet …dll).
+bench_begin() { # extra folders under $out...
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+  local dir
+  mkdir -p "$out/build"
+  for dir in "$@"; do mkdir -p "$out/$dir"; done
+  out="$(cd "$out" && pwd)"
+  log "results in $out"
+  build_dotnet "$root" src/Akka.Relay.Bench "$out/build/bench" || die "cannot build the load tool"
+  bench=(dotnet "$out/build/bench/Akka.Relay.Bench.dll")
+}
+
 # The relay server to measure: a Release build of the working tree, of a clean export of a git
-# ref, or a prebuilt dll; copied to $out/build/relay. Sets relay=(dotnet …dll) and relay_rev.
-prepare_relay() { # repository root, git ref (or empty), prebuilt dll (or empty)
-  local root="$1" ref="$2" prebuilt="$3" src="$1" last
+# ref, or a prebuilt dll; copied to $out/build/NAME (default relay). Sets relay=(dotnet …dll)
+# and relay_rev.
+prepare_relay() { # repository root, git ref (or empty), prebuilt dll (or empty), name
+  local root="$1" ref="$2" prebuilt="$3" name="${4:-relay}" src="$1" last
   if [[ -n "$ref" ]]; then
-    src="$out/build/src"
+    src="$out/build/src-$name"
     rm -rf "$src"; mkdir -p "$src"
     git -C "$root" archive --format=tar "$ref" | tar -x -C "$src" || die "cannot export git ref '$ref'"
     relay_rev="$(git -C "$root" rev-parse --short "$ref") (clean export of $ref)"
@@ -112,15 +127,15 @@ prepare_relay() { # repository root, git ref (or empty), prebuilt dll (or empty)
 
   if [[ -n "$prebuilt" ]]; then
     [[ -f "$prebuilt" ]] || die "--relay-dll $prebuilt: no such file"
-    rm -rf "$out/build/relay"; cp -r "$(dirname "$prebuilt")" "$out/build/relay"
+    rm -rf "$out/build/$name"; cp -r "$(dirname "$prebuilt")" "$out/build/$name"
     relay_rev="prebuilt $prebuilt"
-  elif ! build_dotnet "$src" src/Akka.Relay.Server "$out/build/relay"; then
+  elif ! build_dotnet "$src" src/Akka.Relay.Server "$out/build/$name"; then
     last="$src/src/Akka.Relay.Server/bin/Release/net10.0/Akka.Relay.Server.dll"
     [[ -f "$last" ]] || die "cannot build the relay and no earlier Release build exists"
     log "using the last good Release build of the relay ($(date -r "$last" '+%F %T'))"
-    rm -rf "$out/build/relay"; cp -r "$(dirname "$last")" "$out/build/relay"
+    rm -rf "$out/build/$name"; cp -r "$(dirname "$last")" "$out/build/$name"
   fi
-  relay=(dotnet "$out/build/relay/Akka.Relay.Server.dll")
+  relay=(dotnet "$out/build/$name/Akka.Relay.Server.dll")
 }
 
 # The load tool's command line per scenario, the same for every script that compares builds.

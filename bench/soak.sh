@@ -31,6 +31,8 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
 minutes="${MINUTES:-10}"
 out="${OUT:-$root/bench/results/soak-$(date -u +%Y%m%dT%H%M%SZ)}"
 relay_dll="${RELAY_DLL:-}"
@@ -39,9 +41,6 @@ churn_workers="${CHURN_WORKERS:-8}"
 churn_messages="${CHURN_MESSAGES:-10}"
 pairs="${PAIRS:-20}"
 pairs_rate="${PAIRS_RATE:-1000}"
-
-die() { echo "soak.sh: $*" >&2; exit 2; }
-log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 
 while (($#)); do
   case "$1" in
@@ -58,73 +57,26 @@ duration=$((minutes * 60))
 warmup=$((duration / 10 > 60 ? duration / 10 : 60))
 ((warmup < duration)) || die "--minutes $minutes leaves no time after the ${warmup} s warm-up"
 
-# --- cleanup: every process this script started dies with it -----------------------------------
-declare -a started=()
-cleanup() {
-  local pid
-  for pid in "${started[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  sleep 1
-  for pid in "${started[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-mkdir -p "$out/build"
-out="$(cd "$out" && pwd)"
-log "results in $out"
-
-# --- build ----------------------------------------------------------------------------------------
-build_dotnet() { # project, copy-to
-  local project="$1" dest="$2"
-  dotnet build -c Release --nologo -v quiet "$root/$project" >"$out/build/$(basename "$project").build.log" 2>&1 \
-    || die "cannot build $project: see $out/build/$(basename "$project").build.log"
-  rm -rf "$dest"; cp -r "$root/$project/bin/Release/net10.0" "$dest"
-}
-build_dotnet src/Akka.Relay.Bench "$out/build/bench"
-if [[ -n "$relay_dll" ]]; then
-  [[ -f "$relay_dll" ]] || die "--relay-dll $relay_dll: no such file"
-  rm -rf "$out/build/relay"; cp -r "$(dirname "$relay_dll")" "$out/build/relay"
-else
-  build_dotnet src/Akka.Relay.Server "$out/build/relay"
-fi
-bench=(dotnet "$out/build/bench/Akka.Relay.Bench.dll")
+# --- start: cleanup traps (every process this script starts dies with it), the tools -------------
+bench_begin
+prepare_relay "$root" "" "$relay_dll"
 
 # --- the server -----------------------------------------------------------------------------------
-free_port() {
-  local p="$1"
-  while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
-  echo "$p"
-}
 port="$(free_port 18500)"
 key="soak-$(head -c 24 /dev/urandom | base64 | tr -d '/+=')"
 # The server's own bound: the run, the tools' shutdown, and a margin.
-timeout -s KILL $((duration + 300)) env \
+start_process "$port" "$out/server.log" $((duration + 300)) env \
   Relay__Auth__SigningKey="$key" \
   Relay__RateLimit__MessagesPerSecond=500 Relay__RateLimit__Burst=200 \
   Relay__MaxSessions=2000 \
-  dotnet "$out/build/relay/Akka.Relay.Server.dll" --urls "http://127.0.0.1:$port" >"$out/server.log" 2>&1 &
-wrapper=$!
-started+=("$wrapper")
-pid=""
-for _ in $(seq 1 300); do
-  [[ -z "$pid" ]] && pid="$(pgrep -P "$wrapper" | head -1 || true)"
-  if [[ -n "$pid" ]] && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
-  kill -0 "$wrapper" 2>/dev/null || die "the server exited at start: see $out/server.log"
-  sleep 0.1
-done
-[[ -n "$pid" ]] && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || die "the server did not listen on $port within 30 s"
-started+=("$pid")
+  "${relay[@]}" --urls "http://127.0.0.1:$port" || die "the server did not start: see $out/server.log"
+pid="$server_pid"
 
-{
-  echo "date: $(date -u '+%F %T UTC')"
-  echo "nproc: $(nproc); memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
-  echo "dotnet: $(dotnet --version)"
-  echo "relay: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet HEAD -- src 2>/dev/null || echo ' + uncommitted changes under src/')"
-  echo "minutes: $minutes; warm-up left out: ${warmup} s; sample every ${sample_s} s"
-  echo "churn: $churn_workers workers, $churn_messages messages per session; pairs: $pairs pairs at $pairs_rate msg/s"
-  echo "server: pid $pid on 127.0.0.1:$port; auth on, rate limit 500/s burst 200, max sessions 2000"
-  echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-} | tee "$out/run.txt" >&2
+machine_info "relay: $relay_rev" \
+  "minutes: $minutes; warm-up left out: ${warmup} s; sample every ${sample_s} s" \
+  "churn: $churn_workers workers, $churn_messages messages per session; pairs: $pairs pairs at $pairs_rate msg/s" \
+  "server: pid $pid on 127.0.0.1:$port; auth on, rate limit 500/s burst 200, max sessions 2000" \
+  | tee "$out/run.txt" >&2
 
 # --- load and sampling ----------------------------------------------------------------------------
 url="ws://127.0.0.1:$port"
@@ -132,11 +84,11 @@ common=(--url "$url" --pid "$pid" --token-key "$key" --warmup 0 --duration "$dur
 "${bench[@]}" churn "${common[@]}" --concurrency "$churn_workers" --messages "$churn_messages" \
   --id-base 5000000000 --json "$out/churn.json" >"$out/churn.txt" 2>"$out/churn.err" &
 churn=$!
-started+=("$churn")
+bench_started+=("$churn")
 "${bench[@]}" pairs "${common[@]}" --pairs "$pairs" --rate "$pairs_rate" --window 32 \
   --id-base 4000000000 --json "$out/pairs.json" >"$out/pairs.txt" 2>"$out/pairs.err" &
 load=$!
-started+=("$load")
+bench_started+=("$load")
 
 status_kib() { awk -v f="$1:" '$1 == f {print $2}' "/proc/$pid/status" 2>/dev/null || echo ""; }
 echo "elapsed_s,rss_kib,fds,threads" >"$out/samples.csv"
