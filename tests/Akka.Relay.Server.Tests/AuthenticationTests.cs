@@ -60,23 +60,16 @@ public sealed class AuthenticationTests : IClassFixture<AuthServerFixture>
     /// <summary>An upgrade request with the given Authorization header and query; returns status, WWW-Authenticate and the "error" of the body.</summary>
     private async Task<(HttpStatusCode Status, string? Challenge, string? Error)> UpgradeAsync(string path, string? bearer = null)
     {
-        using var http = _server.CreateHttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        request.Headers.Connection.Add("Upgrade");
-        request.Headers.Upgrade.Add(new ProductHeaderValue("websocket"));
-        request.Headers.Add("Sec-WebSocket-Version", "13");
-        request.Headers.Add("Sec-WebSocket-Key", Convert.ToBase64String(Guid.NewGuid().ToByteArray()));
-        if (bearer is not null)
+        var refused = await _server.RefusedUpgradeAsync(path, request =>
         {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
-        }
-
-        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-        Assert.NotEqual(HttpStatusCode.SwitchingProtocols, response.StatusCode);
-        var body = await response.Content.ReadAsStringAsync();
-        RelayServer.AssertErrorBody(response.Content.Headers.ContentType?.MediaType, body);
-        using var document = JsonDocument.Parse(body);
-        return (response.StatusCode, response.Headers.WwwAuthenticate.ToString(), document.RootElement.GetProperty("error").GetString());
+            if (bearer is not null)
+            {
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+            }
+        });
+        RelayServer.AssertErrorBody(refused.ContentType, refused.Body);
+        using var document = JsonDocument.Parse(refused.Body);
+        return (refused.Status, refused.Challenge, document.RootElement.GetProperty("error").GetString());
     }
 
     public static TheoryData<string, string?> BadTokens()

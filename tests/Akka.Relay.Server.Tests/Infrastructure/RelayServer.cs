@@ -134,21 +134,34 @@ public sealed class RelayServer : IAsyncDisposable
     /// </summary>
     public async Task<(HttpStatusCode Status, string? ContentType, string Body)> RawUpgradeAsync(string path, string? origin = null)
     {
+        var refused = await RefusedUpgradeAsync(path, request =>
+        {
+            if (origin is not null)
+            {
+                request.Headers.Add("Origin", origin);
+            }
+        });
+        return (refused.Status, refused.ContentType, refused.Body);
+    }
+
+    /// <summary>
+    /// The same upgrade request, with more headers set by <paramref name="configure"/>; asserts it was refused
+    /// and also returns the response's <c>WWW-Authenticate</c>.
+    /// </summary>
+    public async Task<RefusedUpgrade> RefusedUpgradeAsync(string path, Action<HttpRequestMessage> configure)
+    {
         using var http = CreateHttpClient();
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
         request.Headers.Connection.Add("Upgrade");
         request.Headers.Upgrade.Add(new ProductHeaderValue("websocket"));
         request.Headers.Add("Sec-WebSocket-Version", "13");
         request.Headers.Add("Sec-WebSocket-Key", Convert.ToBase64String(Guid.NewGuid().ToByteArray()));
-        if (origin is not null)
-        {
-            request.Headers.Add("Origin", origin);
-        }
+        configure(request);
 
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         Assert.NotEqual(HttpStatusCode.SwitchingProtocols, response.StatusCode);
         var body = await response.Content.ReadAsStringAsync();
-        return (response.StatusCode, response.Content.Headers.ContentType?.MediaType, body);
+        return new RefusedUpgrade(response.StatusCode, response.Content.Headers.ContentType?.MediaType, body, response.Headers.WwwAuthenticate.ToString());
     }
 
     /// <summary>Asserts that a refusal's body is a JSON object <c>{"error": "..."}</c> with a non-empty reason.</summary>
@@ -180,3 +193,6 @@ public sealed class RelayServer : IAsyncDisposable
         return socket.HttpStatusCode;
     }
 }
+
+/// <summary>A refused WebSocket upgrade as the client saw it.</summary>
+public sealed record RefusedUpgrade(HttpStatusCode Status, string? ContentType, string Body, string Challenge);
