@@ -24,7 +24,8 @@ public sealed class RelayWebSocketEndpoint
     private readonly DrainState _drain;
     private readonly HandshakeAuthenticator _authenticator;
     private readonly NodeSessionLimit _nodeLimit;
-    private readonly IOptions<RelayRateLimitOptions> _rateLimit;
+    // The same for every session (the options do not change while the server runs): built once, shared.
+    private readonly Lazy<ClientSettings> _clientSettings;
     private readonly ILogger<RelayWebSocketEndpoint> _logger;
     private readonly RelayMetrics _metrics;
 
@@ -48,7 +49,11 @@ public sealed class RelayWebSocketEndpoint
         _drain = drain;
         _authenticator = authenticator;
         _nodeLimit = nodeLimit;
-        _rateLimit = rateLimit;
+        _clientSettings = new Lazy<ClientSettings>(() => new ClientSettings(options.Value.MaxMessageBytes, options.Value.OutboundQueueCapacity, options.Value.CloseTimeout)
+        {
+            RateLimit = rateLimit.Value.ToSettings(),
+            MaxUnansweredSends = options.Value.MaxUnansweredSends,
+        });
         _logger = logger;
         _metrics = metrics;
     }
@@ -104,12 +109,7 @@ public sealed class RelayWebSocketEndpoint
         // The slot is given back when this request ends, i.e. after the session's socket is done.
         context.Response.RegisterForDispose(nodeSlot);
         var signals = new SessionSignals();
-        var settings = new ClientSettings(options.MaxMessageBytes, options.OutboundQueueCapacity, options.CloseTimeout)
-        {
-            RateLimit = _rateLimit.Value.ToSettings(),
-            MaxUnansweredSends = options.MaxUnansweredSends,
-        };
-        var session = _system.ActorOf(ClientActor.GetProps(userId, _hub.ActorRef, settings, signals, _metrics), sessionId);
+        var session = _system.ActorOf(ClientActor.GetProps(userId, _hub.ActorRef, _clientSettings.Value, signals, _metrics), sessionId);
         if (authentication.SessionExpiresAt is { } expiresAt)
         {
             session.Tell(new ExpireSessionAt(expiresAt));
