@@ -203,6 +203,7 @@ public sealed class ClientActorSpec : Akka.TestKit.Xunit2.TestKit
     [Theory]
     [InlineData("{\"type\":2}", ErrorReasons.SystemTypeReserved)]
     [InlineData("not json", ErrorReasons.InvalidJson)]
+    [InlineData("", ErrorReasons.InvalidJson)]
     [InlineData("{\"type\":1,\"content\":\"x\"}", ErrorReasons.MissingReceiver)]
     [InlineData("{\"type\":1,\"receiver\":0,\"content\":\"x\"}", ErrorReasons.ReceiverIsServer)]
     [InlineData("{\"type\":9}", "unknown type 9")]
@@ -248,6 +249,22 @@ public sealed class ClientActorSpec : Akka.TestKit.Xunit2.TestKit
 
         var send = await session.Directory.ExpectMsgAsync<SendToUser>(Timeout);
         Assert.Equal(2UL, send.Receiver);
+    }
+
+    [Fact]
+    public async Task A_message_that_starts_with_an_empty_fragment_is_reassembled()
+    {
+        await using var session = await StartSessionAsync();
+        var bytes = Encoding.UTF8.GetBytes("{\"type\":1,\"receiver\":2,\"content\":\"after an empty frame\"}");
+
+        // The read pump waits for each message with a zero-byte read: an empty first frame must not end the message.
+        await session.Client.SendAsync(ReadOnlyMemory<byte>.Empty, WebSocketMessageType.Text, endOfMessage: false, CancellationToken.None);
+        await session.Client.SendAsync(bytes.AsMemory(0, 10), WebSocketMessageType.Text, endOfMessage: false, CancellationToken.None);
+        await session.Client.SendAsync(bytes.AsMemory(10), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+
+        var send = await session.Directory.ExpectMsgAsync<SendToUser>(Timeout);
+        Assert.Equal(2UL, send.Receiver);
+        Assert.Contains("after an empty frame", Encoding.UTF8.GetString(send.Payload));
     }
 
     [Fact]

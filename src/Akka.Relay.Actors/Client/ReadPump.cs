@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.WebSockets;
 using Akka.Actor;
 using Akka.Relay.Actors.Telemetry;
@@ -17,28 +18,36 @@ internal static class ReadPump
     {
         var end = ReadEnd.Dropped;
         // One byte more than the limit tells "exactly at the limit" from "over it".
-        var buffer = new byte[maxMessageBytes + 1];
+        var limit = maxMessageBytes + 1;
         var violated = false;
+        byte[]? buffer = null;
         using var rateLimit = rateLimitSettings is null ? null : new SessionRateLimit(rateLimitSettings);
         try
         {
             while (true)
             {
+                // Wait for the next frame with a zero-byte read, so that an idle session holds no
+                // buffer; one is rented from the pool only while a message is being read.
+                var result = await socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None).ConfigureAwait(false);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    end = ReadEnd.CloseReceived;
+                    break;
+                }
+
+                var messageType = result.MessageType;
                 var count = 0;
-                var first = true;
-                var messageType = WebSocketMessageType.Text;
-                ValueWebSocketReceiveResult result;
-                do
+                buffer = ArrayPool<byte>.Shared.Rent(limit);
+                while (!result.EndOfMessage && (violated || count < limit))
                 {
                     // After a violation, keep reading (and dropping) until the client's close
                     // frame arrives, so the close handshake can complete.
-                    var target = violated ? buffer.AsMemory() : buffer.AsMemory(count);
+                    var target = violated ? buffer.AsMemory(0, limit) : buffer.AsMemory(count, limit - count);
                     result = await socket.ReceiveAsync(target, CancellationToken.None).ConfigureAwait(false);
                     metrics?.BytesReceived(result.Count);
-                    if (first)
+                    if (result.MessageType == WebSocketMessageType.Close)
                     {
-                        messageType = result.MessageType;
-                        first = false;
+                        break;
                     }
 
                     if (!violated)
@@ -46,7 +55,6 @@ internal static class ReadPump
                         count += result.Count;
                     }
                 }
-                while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close && (violated || count < buffer.Length));
 
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
@@ -56,12 +64,14 @@ internal static class ReadPump
 
                 if (violated)
                 {
+                    Release(ref buffer);
                     continue;
                 }
 
                 if (messageType == WebSocketMessageType.Binary)
                 {
                     violated = true;
+                    Release(ref buffer);
                     session.Tell(CloseSession.BinaryFrame);
                     continue;
                 }
@@ -69,6 +79,7 @@ internal static class ReadPump
                 if (count > maxMessageBytes)
                 {
                     violated = true;
+                    Release(ref buffer);
                     session.Tell(CloseSession.TooBig);
                     continue;
                 }
@@ -78,15 +89,19 @@ internal static class ReadPump
                 switch (rateLimit?.Take())
                 {
                     case RateDecision.Rejected:
+                        Release(ref buffer);
                         session.Tell(RateLimited);
                         continue;
                     case RateDecision.Exceeded:
                         violated = true;
+                        Release(ref buffer);
                         session.Tell(CloseSession.RateLimitExceeded);
                         continue;
                 }
 
+                // The parsed message owns its bytes; the buffer goes back before any wait for credit.
                 var message = MessageParser.Parse(buffer.AsSpan(0, count), userId);
+                Release(ref buffer);
                 if (message.Kind == InboundKind.Send)
                 {
                     // At the limit of unanswered SENDs, the next socket read waits until an answer comes back.
@@ -108,7 +123,17 @@ internal static class ReadPump
         }
         finally
         {
+            Release(ref buffer);
             session.Tell(new ReadPumpStopped(end));
+        }
+    }
+
+    private static void Release(ref byte[]? buffer)
+    {
+        if (buffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            buffer = null;
         }
     }
 
