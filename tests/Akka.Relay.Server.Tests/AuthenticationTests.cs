@@ -3,6 +3,8 @@ using System.Net.Http.Headers;
 using System.Net.WebSockets;
 using System.Text.Json;
 using Akka.Relay.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Akka.Relay.Server.Tests;
@@ -236,5 +238,20 @@ public sealed class AuthenticationTests : IClassFixture<AuthServerFixture>
         await using var bob = await server.ConnectWithQueryTokenAsync(b, TestTokens.For(b));
         await Probe.RoundTripAsync(alice, a, bob, b);
         Assert.Equal(HttpStatusCode.Unauthorized, await RelayServer.ExpectRefusedAsync(server.WebSocketUri(Ids.Next().ToString())));
+    }
+
+    [Fact]
+    public async Task Without_a_signing_key_nothing_of_authentication_is_registered_so_no_handshake_passes_its_middleware()
+    {
+        // ASP.NET Core puts its authentication middleware in front of every request of an app that registers
+        // authentication; the middleware opens a DI scope per request, which a session would keep open.
+        await using var open = await RelayServer.StartAsync();
+        Assert.Null(open.App.Services.GetService<IAuthenticationSchemeProvider>());
+        Assert.NotNull(_server.App.Services.GetService<IAuthenticationSchemeProvider>());
+
+        var (a, b) = (Ids.Next(), Ids.Next());
+        await using var alice = await open.ConnectAsync(a);
+        await using var bob = await open.ConnectAsync(b);
+        await Probe.RoundTripAsync(alice, a, bob, b);
     }
 }

@@ -30,14 +30,19 @@ public static class RelaySecuritySetup
         services.AddSingleton<HandshakeAuthenticator>();
         services.AddSingleton<NodeSessionLimit>();
 
-        // No default scheme, not even the one ASP.NET Core picks when a single scheme is registered: the
-        // authentication middleware the host adds on its own then leaves every request alone (with a default,
-        // it ran the JWT handler on each handshake, even with authentication off, and the handler lived as
-        // long as the session). HandshakeAuthenticator names the scheme when authentication is on.
-        AppContext.SetSwitch(SuppressAutoDefaultSchemeSwitch, true);
-        services.AddAuthentication().AddJwtBearer();
-        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<IOptions<RelayAuthOptions>>((jwt, auth) => ConfigureJwt(jwt, auth.Value));
+        // ASP.NET Core adds its authentication middleware to every app that registers authentication, and
+        // that middleware opens a DI scope per request, which for a WebSocket lives as long as the session:
+        // with authentication off (no signing key, read once at start), nothing of it is registered.
+        if (!string.IsNullOrEmpty(configuration.GetSection(RelayAuthOptions.Section)[nameof(RelayAuthOptions.SigningKey)]))
+        {
+            // No default scheme, not even the one ASP.NET Core picks when a single scheme is registered: the
+            // middleware then leaves every request alone (with a default, it ran the JWT handler on each
+            // request and the handler lived as long as the session). HandshakeAuthenticator names the scheme.
+            AppContext.SetSwitch(SuppressAutoDefaultSchemeSwitch, true);
+            services.AddAuthentication().AddJwtBearer();
+            services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+                .Configure<IOptions<RelayAuthOptions>>((jwt, auth) => ConfigureJwt(jwt, auth.Value));
+        }
 
         // A connection that has not sent its complete request headers within the handshake
         // timeout is dropped (RequestHeadersTimeout), and so is one that sends nothing at all
@@ -54,11 +59,6 @@ public static class RelaySecuritySetup
 
     private static void ConfigureJwt(JwtBearerOptions jwt, RelayAuthOptions auth)
     {
-        if (!auth.Enabled)
-        {
-            return;
-        }
-
         // Claim names as they are in the token ("sub" stays "sub").
         jwt.MapInboundClaims = false;
         jwt.TokenValidationParameters = new TokenValidationParameters
