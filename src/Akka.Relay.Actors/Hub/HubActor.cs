@@ -40,10 +40,8 @@ public sealed class HubActor : ReceiveActor, IWithTimers
     private readonly List<IActorRef> _drainWaiters = new();
     // Cluster only: the SENDs handed to directories, until each is answered (in SEND order) and settled.
     private readonly AnswerLedger _answers;
-    // Cluster only: answers for other nodes' hubs, sent as one batch per hub once the mailbox has been
-    // worked through (a remote message costs far more than its few bytes).
-    private readonly Dictionary<IActorRef, List<SendRouted>> _answersToSend = new();
-    private bool _answerFlushDue;
+    // Cluster only: answers for other nodes' hubs, sent as one batch per hub.
+    private readonly OutgoingBatches<IActorRef, SendRouted> _answersToSend = new(MaxAnswersPerBatch);
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly RelayMetrics? _metrics;
     private bool _draining;
@@ -69,7 +67,7 @@ public sealed class HubActor : ReceiveActor, IWithTimers
         Receive<DeliverRouted>(m => DeliverRouted(m, Sender));
         Receive<DeliveryBatch>(OnDeliveryBatch);
         Receive<AnswerBatch>(OnAnswerBatch);
-        Receive<FlushAnswers>(_ => SendAnswerBatches());
+        Receive<FlushAnswers>(_ => _answersToSend.Flush(SendAnswerBatch));
         Receive<CheckAnswerDeadlines>(_ => OnCheckAnswerDeadlines());
         Receive<SessionClaimed>(OnSessionClaimed);
         Receive<ClaimRefused>(OnClaimRefused);
@@ -248,36 +246,13 @@ public sealed class HubActor : ReceiveActor, IWithTimers
             return;
         }
 
-        if (!_answersToSend.TryGetValue(sendersHub, out var answers))
+        if (_answersToSend.Add(sendersHub, answer, weight: 1, SendAnswerBatch))
         {
-            answers = new List<SendRouted>();
-            _answersToSend[sendersHub] = answers;
-        }
-
-        answers.Add(answer);
-        if (answers.Count >= MaxAnswersPerBatch)
-        {
-            _answersToSend.Remove(sendersHub);
-            sendersHub.Tell(new AnswerBatch(answers));
-        }
-        else if (!_answerFlushDue)
-        {
-            // Queued behind everything already in the mailbox: under load a batch takes all their answers.
-            _answerFlushDue = true;
             Self.Tell(FlushAnswers.Instance);
         }
     }
 
-    private void SendAnswerBatches()
-    {
-        _answerFlushDue = false;
-        foreach (var (hub, answers) in _answersToSend)
-        {
-            hub.Tell(new AnswerBatch(answers));
-        }
-
-        _answersToSend.Clear();
-    }
+    private static void SendAnswerBatch(IActorRef hub, List<SendRouted> answers) => hub.Tell(new AnswerBatch(answers));
 
     private void OnAnswerBatch(AnswerBatch batch)
     {

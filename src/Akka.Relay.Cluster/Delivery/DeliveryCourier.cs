@@ -20,14 +20,13 @@ public sealed class DeliveryCourier : ReceiveActor
     // Kept well below Akka.Remote's maximum frame size (128,000 bytes by default).
     private const int MaxBatchBytes = 32 * 1024;
 
-    private readonly Dictionary<(IActorRef Hub, IActorRef AnswerTo), Batch> _batches = new();
-    private bool _flushDue;
+    private readonly OutgoingBatches<(IActorRef Hub, IActorRef AnswerTo), DeliverRouted> _batches = new(MaxBatchBytes);
 
     /// <summary>Creates the courier.</summary>
     public DeliveryCourier()
     {
         Receive<CourierDelivery>(OnDelivery);
-        Receive<Flush>(_ => SendAll());
+        Receive<Flush>(_ => _batches.Flush(Send));
     }
 
     /// <summary>Props for the node's courier.</summary>
@@ -36,45 +35,14 @@ public sealed class DeliveryCourier : ReceiveActor
     private void OnDelivery(CourierDelivery message)
     {
         // The sender is the SEND's hub, which the destination hub answers: one batch per pair of them.
-        (IActorRef Hub, IActorRef AnswerTo) key = (message.Hub, Sender);
-        if (!_batches.TryGetValue(key, out var batch))
+        if (_batches.Add((message.Hub, Sender), message.Delivery, message.Delivery.Payload.Length, Send))
         {
-            batch = new Batch();
-            _batches[key] = batch;
-        }
-
-        batch.Deliveries.Add(message.Delivery);
-        batch.Bytes += message.Delivery.Payload.Length;
-        if (batch.Bytes >= MaxBatchBytes)
-        {
-            _batches.Remove(key);
-            key.Hub.Tell(new DeliveryBatch(batch.Deliveries), key.AnswerTo);
-        }
-        else if (!_flushDue)
-        {
-            // Queued behind everything already in the mailbox: under load a batch takes all of it.
-            _flushDue = true;
             Self.Tell(Flush.Instance);
         }
     }
 
-    private void SendAll()
-    {
-        _flushDue = false;
-        foreach (var ((hub, answerTo), batch) in _batches)
-        {
-            hub.Tell(new DeliveryBatch(batch.Deliveries), answerTo);
-        }
-
-        _batches.Clear();
-    }
-
-    private sealed class Batch
-    {
-        public List<DeliverRouted> Deliveries { get; } = new();
-
-        public int Bytes { get; set; }
-    }
+    private static void Send((IActorRef Hub, IActorRef AnswerTo) destination, List<DeliverRouted> deliveries) =>
+        destination.Hub.Tell(new DeliveryBatch(deliveries), destination.AnswerTo);
 
     private sealed class Flush
     {
