@@ -82,7 +82,7 @@ public sealed class RelayMessageSerializer : SerializerWithStringManifest
         FanOut m => m.Payload,
         RouteSend m => Sequenced(m.Receiver, m.Sequence, [], m.Payload),
         DeliverRouted m => Sequenced(m.Receiver, m.Sequence, Int32s(m.Hubs), m.Payload),
-        SendRouted m => Sequenced(m.Receiver, m.Sequence, Answer(m.Delivered, m.Hubs), []),
+        SendRouted m => AnswerBytes(m),
         DeliveryBatch m => DeliveryBatchBytes(m.Deliveries),
         AnswerBatch m => AnswerBatchBytes(m.Answers),
         ClaimSession m => WithUserId(m.UserId, Path(m.Session)),
@@ -145,13 +145,20 @@ public sealed class RelayMessageSerializer : SerializerWithStringManifest
         return bytes;
     }
 
-    // A SendRouted's fields: [delivered: 1][hubs: 4].
-    private static byte[] Answer(bool delivered, int hubs)
+    // A SendRouted, alone or in a batch: [user id: 8][sequence: 8][delivered: 1][hubs: 4].
+    private static byte[] AnswerBytes(SendRouted answer)
     {
-        var bytes = new byte[1 + sizeof(int)];
-        bytes[0] = delivered ? (byte)1 : (byte)0;
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(1), hubs);
+        var bytes = new byte[AnswerSize];
+        WriteAnswer(bytes, answer);
         return bytes;
+    }
+
+    private static void WriteAnswer(Span<byte> span, SendRouted answer)
+    {
+        BinaryPrimitives.WriteUInt64LittleEndian(span, answer.Receiver);
+        BinaryPrimitives.WriteInt64LittleEndian(span[sizeof(ulong)..], answer.Sequence);
+        span[sizeof(ulong) + sizeof(long)] = answer.Delivered ? (byte)1 : (byte)0;
+        BinaryPrimitives.WriteInt32LittleEndian(span[(sizeof(ulong) + sizeof(long) + 1)..], answer.Hubs);
     }
 
     // [sequence: 8][delivered: 1][hubs: 4], after the user id.
@@ -163,7 +170,7 @@ public sealed class RelayMessageSerializer : SerializerWithStringManifest
     // A delivery in a batch: [user id: 8][sequence: 8][hubs: 4][payload length: 4][payload].
     private const int DeliveryHeader = sizeof(ulong) + sizeof(long) + sizeof(int) + sizeof(int);
 
-    // An answer in a batch: [user id: 8][sequence: 8][delivered: 1][hubs: 4].
+    // An answer (see AnswerBytes).
     private const int AnswerSize = sizeof(ulong) + sizeof(long) + 1 + sizeof(int);
 
     // [count: 4][delivery]...
@@ -217,10 +224,7 @@ public sealed class RelayMessageSerializer : SerializerWithStringManifest
         var span = bytes.AsSpan(sizeof(int));
         foreach (var answer in answers)
         {
-            BinaryPrimitives.WriteUInt64LittleEndian(span, answer.Receiver);
-            BinaryPrimitives.WriteInt64LittleEndian(span[sizeof(ulong)..], answer.Sequence);
-            span[sizeof(ulong) + sizeof(long)] = answer.Delivered ? (byte)1 : (byte)0;
-            BinaryPrimitives.WriteInt32LittleEndian(span[(sizeof(ulong) + sizeof(long) + 1)..], answer.Hubs);
+            WriteAnswer(span, answer);
             span = span[AnswerSize..];
         }
 
