@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Akka.Relay against the original Go server (../shared/peers/go-seed), same machine, same run.
+# Akka.Relay against the original Go server (go-seed, see GO_SEED below), same machine, same run.
 #
 # Builds the relay (Release) and the Go server, then for each scenario runs the load tool
 # (src/Akka.Relay.Bench) against a fresh process of each server in alternation
@@ -24,7 +24,8 @@
 #   --go-bin PATH        use this go-seed binary instead of building (GO_BIN)
 #   --quick              2 s warmup / 3 s window / 2,000 idle connections, for a smoke test
 #   WARMUP (15 s), WARMUP_CONNECT (5 s), DURATION (10 s), HOLD (idle hold, 25 s): run lengths
-# The Go sources are taken from GO_SEED (default ../shared/peers/go-seed), copied and built
+# The Go sources are taken from GO_SEED (default $RELAY_SHARED_DIR/peers/go-seed; RELAY_SHARED_DIR is
+# the project's shared tools folder, default ../shared beside the repository), copied and built
 # with their build.sh (Debian's golang-go and gorilla packages, installed by apt if missing).
 #
 # Exit code: 0 when every run produced a result; 1 when a run failed (the report still covers
@@ -36,7 +37,8 @@ repeats="${REPEATS:-3}"
 idle19k_repeats="${IDLE19K_REPEATS:-1}"
 scenarios="${SCENARIOS:-pairs pairs-rate broadcast idle connect idle-19k}"
 out="${OUT:-$root/bench/results/$(date -u +%Y%m%dT%H%M%SZ)}"
-go_seed="${GO_SEED:-$root/../shared/peers/go-seed}"
+shared_dir="${RELAY_SHARED_DIR:-$root/../shared}"
+go_seed="${GO_SEED:-$shared_dir/peers/go-seed}"
 relay_dll="${RELAY_DLL:-}"
 ref="${REF:-}"
 go_bin="${GO_BIN:-}"
@@ -60,7 +62,7 @@ while (($#)); do
 done
 [[ "$repeats" =~ ^[1-9][0-9]*$ ]] || die "--repeats must be a positive integer"
 
-# --- scenarios: tool arguments, metrics shown, targets (issue #3) ----------------------------
+# --- scenarios: tool arguments, metrics shown, targets --------------------------------------
 declare -A args metrics targets title
 scenario_args "$quick"
 title[pairs]="pairs: 50 pairs, window 32, 100-byte content, as fast as the window allows"

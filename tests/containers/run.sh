@@ -5,9 +5,11 @@
 # `docker kill`, a graceful `docker stop`. Prints one line per check and "N passed, N failed";
 # exits 1 on any failure. Always removes its containers and stops the Docker daemon it started.
 #
-# Needs root and the scripts of shared/containers/ (they start a Docker daemon with host
-# networking only and make local stand-ins of the .NET base images): found beside the
-# repository or above it (CI: ../shared), or named by RELAY_CONTAINER_TOOLS=/path/to/containers.
+# Needs root and the project's shared container scripts (they start a Docker daemon with host
+# networking only and make local stand-ins of the .NET base images), taken from, in order:
+# RELAY_CONTAINER_TOOLS=/path/to/containers; $RELAY_SHARED_DIR/containers when RELAY_SHARED_DIR
+# is set; else the first shared/containers beside the repository or above it (CI clones the
+# repository with ../shared beside it, the default of RELAY_SHARED_DIR). See docs/testing.md.
 # Uses 127.0.0.1 ports 8081-8083 (HTTP) and 4053-4055 (cluster), as the compose file says.
 set -uo pipefail
 
@@ -80,6 +82,8 @@ abort() { fail "$*"; exit 1; }
 [ "$(id -u)" = 0 ] || abort "run as root (the Docker daemon is started and stopped here)"
 if [ -n "${RELAY_CONTAINER_TOOLS:-}" ]; then
   tools=$RELAY_CONTAINER_TOOLS
+elif [ -n "${RELAY_SHARED_DIR:-}" ]; then
+  tools=$RELAY_SHARED_DIR/containers
 else
   # CI clones the repository with shared/ beside it; a git worktree may sit deeper.
   tools="" dir=$repo
@@ -90,7 +94,7 @@ else
 fi
 for script in start-dockerd.sh make-base-images.sh stop-dockerd.sh; do
   [ -n "$tools" ] && [ -x "$tools/$script" ] \
-    || abort "no shared/containers/$script beside or above $repo (set RELAY_CONTAINER_TOOLS to its folder)"
+    || abort "no shared/containers/$script beside or above $repo (set RELAY_SHARED_DIR to the shared folder or RELAY_CONTAINER_TOOLS to its containers folder)"
 done
 python=$(command -v python3 || true)
 if [ -z "$python" ]; then
