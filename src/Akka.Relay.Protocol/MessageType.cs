@@ -1,6 +1,6 @@
 namespace Akka.Relay.Protocol;
 
-/// <summary>The <c>type</c> field of a wire message (PROTOCOL.md §3).</summary>
+/// <summary>The <c>type</c> field of a wire message (docs/protocol.md §3).</summary>
 public enum MessageType : ulong
 {
     /// <summary>An announcement; relayed like a broadcast.</summary>

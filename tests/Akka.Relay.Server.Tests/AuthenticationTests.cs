@@ -34,7 +34,7 @@ public sealed class AuthServerFixture : IAsyncLifetime
     }
 }
 
-/// <summary>PROTOCOL.md §1: with a signing key configured, a handshake needs a valid JWT whose subject is the user id, else 401 before the upgrade.</summary>
+/// <summary>docs/protocol.md §1: with a signing key configured, a handshake needs a valid JWT whose subject is the user id, else 401 before the upgrade.</summary>
 public sealed class AuthenticationTests : IClassFixture<AuthServerFixture>
 {
     private readonly RelayServer _server;

@@ -4,7 +4,7 @@ using Akka.Relay.Server.Tests.Infrastructure;
 namespace Akka.Relay.Server.Tests;
 
 /// <summary>
-/// PROTOCOL.md §3: BROADCAST (3) and the CONNECT (0) / CLOSE (4) announcements reach every open session,
+/// docs/protocol.md §3: BROADCAST (3) and the CONNECT (0) / CLOSE (4) announcements reach every open session,
 /// the sender's own included, stamped and otherwise unchanged, and are never acked.
 /// The tests of this class share one server and run one after another; each closes its sessions
 /// before the next starts, so every session on the server belongs to the running test.

@@ -5,7 +5,7 @@ using Akka.Relay.Server.Tests.Infrastructure;
 namespace Akka.Relay.Server.Tests;
 
 /// <summary>
-/// PROTOCOL.md §3: a message that cannot be accepted is answered with
+/// docs/protocol.md §3: a message that cannot be accepted is answered with
 /// <c>{"type":2,"sender":0,"receiver":&lt;own id&gt;,"content":"error: &lt;reason&gt;"}</c>, is relayed to nobody,
 /// and leaves the session open and usable.
 /// </summary>
@@ -114,7 +114,7 @@ public sealed class ErrorReplyTests : IClassFixture<ServerFixture>
         await Probe.RoundTripAsync(receiver, r, sender, s, "and back");
     }
 
-    /// <summary>Reasons the README spells out exactly.</summary>
+    /// <summary>Reasons docs/protocol.md §3 spells out exactly.</summary>
     public static TheoryData<string, string> Named => new()
     {
         { """{"type":1,"content":"to whom?"}""", "missing receiver" },
@@ -149,7 +149,7 @@ public sealed class ErrorReplyTests : IClassFixture<ServerFixture>
         await using var receiver = await _server.ConnectAsync(r);
 
         // Bad and good messages interleaved. Each gets its own answer: the error replies come in the order of
-        // the bad messages, the acks in the order of the SENDs (PROTOCOL.md §4 orders acks among themselves;
+        // the bad messages, the acks in the order of the SENDs (docs/protocol.md §4 orders acks among themselves;
         // it does not say how an error reply and the ack of an earlier SEND are ordered with each other).
         var expectedErrors = new List<string>();
         var expectedAcks = new List<string>();

@@ -4,7 +4,7 @@ using Akka.Relay.Server.Tests.Infrastructure;
 
 namespace Akka.Relay.Server.Tests;
 
-/// <summary>PROTOCOL.md §2: text frames, reassembly, the 512-byte limit, binary and invalid UTF-8.</summary>
+/// <summary>docs/protocol.md §2: text frames, reassembly, the 512-byte limit, binary and invalid UTF-8.</summary>
 public sealed class FrameTests : IClassFixture<ServerFixture>
 {
     private const int Limit = 512;

@@ -3,7 +3,7 @@ using Akka.Relay.Server.Tests.Infrastructure;
 
 namespace Akka.Relay.Server.Tests;
 
-/// <summary>PROTOCOL.md §1: handshakes refused before the upgrade, with a status and a JSON body, registering nothing.</summary>
+/// <summary>docs/protocol.md §1: handshakes refused before the upgrade, with a status and a JSON body, registering nothing.</summary>
 public sealed class HandshakeTests : IClassFixture<ServerFixture>
 {
     private readonly RelayServer _server;

@@ -15,7 +15,7 @@ public sealed class TimingSensitiveCollection
 }
 
 /// <summary>
-/// PROTOCOL.md §5: the server pings, a client that answers survives, a client that does not is closed and
+/// docs/protocol.md §5: the server pings, a client that answers survives, a client that does not is closed and
 /// unregistered; a client's own pings are answered. Intervals are shortened through configuration.
 /// </summary>
 [Collection(TimingSensitiveCollection.Name)]

@@ -5,7 +5,7 @@ using Akka.Relay.Server.Tests.Infrastructure;
 namespace Akka.Relay.Server.Tests;
 
 /// <summary>
-/// PROTOCOL.md §3: no message ever appears to come from a user who did not send it, and no client can
+/// docs/protocol.md §3: no message ever appears to come from a user who did not send it, and no client can
 /// speak as the system (<c>"sender":0</c>, <c>"type":2</c>), whatever it writes in its own message.
 /// </summary>
 public sealed class ImpersonationTests : IClassFixture<ServerFixture>

@@ -26,7 +26,7 @@ public sealed class OriginServerFixture : IAsyncLifetime
 }
 
 /// <summary>
-/// PROTOCOL.md §1: an <c>Origin</c> outside the allow-list is refused with 403 before the upgrade: exact
+/// docs/protocol.md §1: an <c>Origin</c> outside the allow-list is refused with 403 before the upgrade: exact
 /// origins only (scheme, host and port), compared case-insensitively; checked before the token, so a
 /// page on another site learns nothing from the answer.
 /// </summary>

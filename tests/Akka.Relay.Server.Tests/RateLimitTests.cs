@@ -5,7 +5,7 @@ using Akka.Relay.Server.Tests.Infrastructure;
 namespace Akka.Relay.Server.Tests;
 
 /// <summary>
-/// PROTOCOL.md §6: with a per-session rate limit, messages over the rate are answered
+/// docs/protocol.md §6: with a per-session rate limit, messages over the rate are answered
 /// <c>error: rate limited</c> and relayed to nobody; a session that keeps exceeding it is closed with 1008.
 /// </summary>
 public sealed class RateLimitTests

@@ -3,7 +3,7 @@ using Akka.Relay.Server.Tests.Infrastructure;
 
 namespace Akka.Relay.Server.Tests;
 
-/// <summary>PROTOCOL.md §3 (SEND, acks, sender stamping) and §4 (ordering), through real sockets.</summary>
+/// <summary>docs/protocol.md §3 (SEND, acks, sender stamping) and §4 (ordering), through real sockets.</summary>
 public sealed class SendTests : IClassFixture<ServerFixture>
 {
     private readonly RelayServer _server;
@@ -154,7 +154,7 @@ public sealed class SendTests : IClassFixture<ServerFixture>
         var message = $$"""{"type":1,"receiver":{{me}},"content":"note to self","id":"self-1"}""";
         await first.SendTextAsync(message);
 
-        // PROTOCOL.md §3: delivered to every session of the receiver, *then* the sender gets its ack.
+        // docs/protocol.md §3: delivered to every session of the receiver, *then* the sender gets its ack.
         Wire.AssertStamped(message, await first.ReceiveTextAsync(), me);
         Assert.Equal(Wire.SuccessSend(me), await first.ReceiveTextAsync());
         Wire.AssertStamped(message, await second.ReceiveTextAsync(), me);

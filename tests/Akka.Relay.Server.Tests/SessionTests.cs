@@ -6,7 +6,7 @@ using Akka.Relay.Server.Tests.Infrastructure;
 namespace Akka.Relay.Server.Tests;
 
 /// <summary>
-/// PROTOCOL.md §1 (several sessions per user), §4 (after a session closes) and §7 (closing): sessions of one
+/// docs/protocol.md §1 (several sessions per user), §4 (after a session closes) and §7 (closing): sessions of one
 /// user are independent, and a user with no session left is "not online".
 /// </summary>
 public sealed class SessionTests : IClassFixture<ServerFixture>
@@ -139,13 +139,13 @@ public sealed class SessionTests : IClassFixture<ServerFixture>
 
         await user.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye");
 
-        // PROTOCOL.md §7: the server answered the close handshake with a close frame (echoing the code).
+        // docs/protocol.md §7: the server answered the close handshake with a close frame (echoing the code).
         var end = await user.ReceiveAsync();
         Assert.True(end.IsEnd && !end.Aborted, $"expected the server's close frame, got {end}");
         Assert.Equal(WebSocketCloseStatus.NormalClosure, end.CloseStatus);
         Assert.Equal(WebSocketState.Closed, user.Socket.State);
 
-        // PROTOCOL.md §4: "not online" at once on the same node (the close handshake has completed).
+        // docs/protocol.md §4: "not online" at once on the same node (the close handshake has completed).
         await Probe.AssertOfflineAsync(prober, u);
     }
 
@@ -190,7 +190,7 @@ public sealed class SessionTests : IClassFixture<ServerFixture>
     [Fact]
     public async Task An_id_spelled_with_leading_zeros_is_the_same_user()
     {
-        // README: "/ws/007" is accepted and means user 7.
+        // docs/protocol.md §1: "/ws/007" is accepted and means user 7.
         var (u, s) = (Ids.Next(), Ids.Next());
         await using var sender = await _server.ConnectAsync(s);
         await using var plain = await _server.ConnectAsync(u);
@@ -322,7 +322,7 @@ public sealed class SessionTests : IClassFixture<ServerFixture>
     [Fact]
     public async Task Many_sessions_of_one_user_connect_at_once_up_to_the_limit()
     {
-        // The default limit is 8 sessions per user (PROTOCOL.md §8).
+        // The default limit is 8 sessions per user (docs/configuration.md).
         var (u, s) = (Ids.Next(), Ids.Next());
         await using var sender = await _server.ConnectAsync(s);
         var sessions = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => _server.ConnectAsync(u)));

@@ -5,7 +5,7 @@ using Akka.Relay.Server.Tests.Infrastructure;
 namespace Akka.Relay.Server.Tests;
 
 /// <summary>
-/// PROTOCOL.md §1 and §7: on shutdown every session is closed with 1001 after the messages already in flight
+/// docs/protocol.md §1 and §7: on shutdown every session is closed with 1001 after the messages already in flight
 /// to it are written, and new handshakes are refused with 503 while the node drains. These run the drain
 /// all at once (<c>Relay:DrainSpread</c> 0); <see cref="DrainSpreadTests"/> covers the spread drain.
 /// </summary>

@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 namespace Akka.Relay.Server.Tests;
 
 /// <summary>
-/// PROTOCOL.md §6: a session whose bounded outbound queue overflows is closed with 1008 "slow consumer";
+/// docs/protocol.md §6: a session whose bounded outbound queue overflows is closed with 1008 "slow consumer";
 /// the sender, the hub and every other session carry on unaffected.
 /// </summary>
 public sealed class SlowConsumerTests

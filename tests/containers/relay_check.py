@@ -25,7 +25,7 @@ import urllib.request
 
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
-# Bounds. The crash windows are the README's (failure detector ~4 s, SendAnswerTimeout 5 s,
+# Bounds. The crash windows are docs/cluster.md's (failure detector ~4 s, SendAnswerTimeout 5 s,
 # Split Brain Resolver ~10 s, shard move ~16.5 s measured), with room for a busy machine.
 OFFLINE_WINDOW = 10.0       # a killed node's users read "not online" within this
 SURVIVOR_WINDOW = 45.0      # survivors relay again / drop the dead member within this
@@ -167,7 +167,7 @@ class WsClient:
 
 
 def ack(receiver, content):
-    """The server's answer to a SEND, byte for byte (README: system messages)."""
+    """The server's answer to a SEND, byte for byte (docs/protocol.md §3: system messages)."""
     return f'{{"type":2,"sender":0,"receiver":{receiver},"content":"{content}"}}'
 
 

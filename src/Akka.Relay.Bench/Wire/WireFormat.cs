@@ -12,7 +12,7 @@ namespace Akka.Relay.Bench.Wire;
 /// </remarks>
 public static class WireFormat
 {
-    /// <summary>PROTOCOL.md's limit for one client message, after reassembly.</summary>
+    /// <summary>docs/protocol.md's limit for one client message, after reassembly.</summary>
     public const int MaxMessageBytes = 512;
 
     /// <summary>The largest content the tool sends: with 20-digit ids the frame still fits <see cref="MaxMessageBytes"/>.</summary>

@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace Akka.Relay.Server.Tests.Infrastructure;
 
-/// <summary>The wire messages of PROTOCOL.md, spelled out, and assertions on what clients receive.</summary>
+/// <summary>The wire messages of docs/protocol.md, spelled out, and assertions on what clients receive.</summary>
 public static class Wire
 {
     /// <summary>The exact ack for a SEND that reached <paramref name="receiver"/>.</summary>
