@@ -8,7 +8,7 @@
 # lookup in the user's sharded entity, delivery through the receiver's node).
 # The load tool measures both server processes (--pid twice) and reports delivered msg/s, CPU
 # per message (summed over the nodes), latency, lost messages and FIFO violations; the report
-# gives the ratio cross-node / single (target: delivered msg/s >= 0.5x, issue #4).
+# gives the ratio cross-node / single (target: delivered msg/s >= 0.5x).
 #
 #   bench/cluster.sh --ref HEAD -r 3     # 3 runs of each, ~8 min
 #   bench/cluster.sh --quick -r 1        # smoke test

@@ -17,7 +17,7 @@ public sealed record Received(string? Text, WebSocketCloseStatus? CloseStatus, s
         Text ?? (Aborted ? $"<aborted, close status {CloseStatus}>" : $"<close {(int?)CloseStatus} '{CloseDescription}'>");
 }
 
-/// <summary>A real ClientWebSocket with helpers for sending JSON and awaiting what arrives.</summary>
+/// <summary>A real ClientWebSocket with methods for sending JSON and awaiting what arrives.</summary>
 public sealed class TestClient : IAsyncDisposable
 {
     /// <summary>How long a test waits for something that should arrive.</summary>
