@@ -31,7 +31,7 @@ public static class RelayClusterSetup
                 Port = cluster.Port,
                 PublicHostName = cluster.PublicHostname,
             })
-            .WithClustering(new ClusterOptions { SeedNodes = cluster.SeedNodes })
+            .WithClustering(new ClusterOptions { SeedNodes = cluster.SeedNodes, MinimumNumberOfMembers = cluster.MinMembers })
             .WithCustomSerializer("relay", RelayMessageSerializer.MessageTypes, system => new RelayMessageSerializer(system))
             // The courier exists before the directory's entities, which hand it their deliveries to other nodes.
             .WithActors((system, registry) => registry.Register<DeliveryCourier>(system.ActorOf(DeliveryCourier.GetProps(), DeliveryCourier.Name)))
@@ -53,9 +53,9 @@ public static class RelayClusterSetup
             .WithDistributedPubSub(null!)
             .WithActors((system, registry) =>
             {
-                if (cluster.SeedNodes.Length == 0)
+                if (cluster.FormNewCluster)
                 {
-                    // No seeds given: this node starts a new cluster that others may join.
+                    // Asked for explicitly (the validator refuses a clustered node with neither seeds nor this setting).
                     var self = AkkaCluster.Get(system);
                     self.Join(self.SelfAddress);
                 }
