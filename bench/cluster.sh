@@ -81,7 +81,7 @@ run_one() { # mode, repeat
     urls=(--url "ws://127.0.0.1:$h1"); pids=(--pid "$server_pid")
   else
     c1="$(free_port 24053)"
-    start_process "$h1" "$out/runs/$tag.node1.log" "$bound" env Relay__Cluster__Enabled=true Relay__Cluster__Port="$c1" \
+    start_process "$h1" "$out/runs/$tag.node1.log" "$bound" env Relay__Cluster__Enabled=true Relay__Cluster__FormNewCluster=true Relay__Cluster__Port="$c1" \
       "${relay[@]}" --urls "http://127.0.0.1:$h1" || return 1
     pids=(--pid "$server_pid")
     h2="$(free_port $((h1 + 1)))"; c2="$(free_port $((c1 + 1)))"

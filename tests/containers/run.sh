@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Container test: builds the image from the project's Dockerfile, runs the three-node cluster of
 # deploy/docker-compose.loopback.yml and checks it through real WebSocket clients
-# (relay_check.py): cross-node SEND and ack, broadcast, "not online", a node killed with
+# (relay_check.py): the first seed killed and started again rejoins, cross-node SEND and ack,
+# broadcast, "not online", a node killed with
 # `docker kill`, a graceful `docker stop`. Prints one line per check and "N passed, N failed";
 # exits 1 on any failure. Always removes its containers and stops the Docker daemon it started.
 #
@@ -161,6 +162,15 @@ while :; do
   [ "$SECONDS" -ge "$deadline" ] && { fail "compose health checks: $health after 60 s"; break; }
   sleep 1
 done
+
+# ---- the first seed killed and started again ------------------------------------------------
+# Every node lists all three as seeds: relay1, the first of them, rejoins the running cluster
+# instead of forming one of its own (it would then count 1 member, and never 3, on /readyz).
+t=$SECONDS
+{ "$DOCKER" kill "${id[relay1]}" && "$DOCKER" start "${id[relay1]}"; } >"$logdir/restart.log" 2>&1 \
+  || { sed 's/^/#   /' "$logdir/restart.log"; abort "docker kill + docker start of relay1"; }
+relay_check ready --timeout 180 "${urls[@]}" || exit 1
+timed first-seed-rejoin "$t"
 
 # ---- relay checks, docker kill, docker stop ------------------------------------------------
 t=$SECONDS

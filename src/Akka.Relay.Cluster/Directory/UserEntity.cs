@@ -96,7 +96,9 @@ public sealed class UserEntity : ReceiveActor, IWithStash, IWithTimers
         });
         Receive<RebuildTimedOut>(_ =>
         {
-            _log.Warning("User {0}: {1} hubs did not report within {2}; serving with {3} sessions", _userId, _awaitedReports, _settings.RebuildTimeout, _sessions.Count);
+            // Many entities time out together when a node goes away: RebuildWarningLog says it once for all of them.
+            _log.Debug("User {0}: {1} hubs did not report within {2}; serving with {3} sessions", _userId, _awaitedReports, _settings.RebuildTimeout, _sessions.Count);
+            Context.System.EventStream.Publish(new RebuildIncomplete(_userId, _awaitedReports, _settings.RebuildTimeout));
             Serve();
         });
         Receive<Terminated>(m => _sessions.Remove(m.ActorRef));

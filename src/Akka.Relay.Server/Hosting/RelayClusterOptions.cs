@@ -18,8 +18,21 @@ public sealed class RelayClusterOptions
     /// <summary>The cluster transport's TCP port; 0 picks a free one.</summary>
     public int Port { get; set; } = 4053;
 
-    /// <summary>Nodes to join (<c>akka.tcp://relay@host:port</c>); empty means this node starts a new cluster by joining itself.</summary>
+    /// <summary>
+    /// The cluster's nodes (<c>akka.tcp://relay@host:port</c>), the same list on every node, this node's own address included.
+    /// Only the first entry may start a new cluster, and only after none of the others answered; a clustered node needs
+    /// this list unless <see cref="FormNewCluster"/> is set.
+    /// </summary>
     public string[] SeedNodes { get; set; } = [];
+
+    /// <summary>Start a new cluster with this node as its first member, without seed nodes (a one-node cluster, or the first node of a test cluster whose port is picked at start).</summary>
+    public bool FormNewCluster { get; set; }
+
+    /// <summary>
+    /// Members the cluster must have before any is moved to Up (<c>akka.cluster.min-nr-of-members</c>), and reachable Up
+    /// members a node must see to report ready; a majority of the planned nodes (2 of 3) keeps a node that is alone out of service.
+    /// </summary>
+    public int MinMembers { get; set; } = 1;
 
     /// <summary>Shards of the per-user directory (about ten per node of the largest planned cluster).</summary>
     public int ShardCount { get; set; } = 100;

@@ -33,6 +33,23 @@ public sealed class RelayClusterOptionsValidator : IValidateOptions<RelayCluster
             }
         }
 
+        // A node without seeds would start a cluster of its own: users on it could not reach users on the
+        // other nodes and the session cap would count per cluster. That is only right when asked for.
+        if (options.SeedNodes.Length == 0 && !options.FormNewCluster)
+        {
+            failures.Add("Relay:Cluster:SeedNodes is empty: list every node of the cluster (akka.tcp://relay@host:4053, the same list on every node, this node included), or set Relay:Cluster:FormNewCluster=true to start a new cluster alone.");
+        }
+
+        if (options.SeedNodes.Length > 0 && options.FormNewCluster)
+        {
+            failures.Add("Relay:Cluster:FormNewCluster=true cannot be combined with Relay:Cluster:SeedNodes: a node either joins the listed nodes or starts a new cluster alone.");
+        }
+
+        if (options.MinMembers < 1)
+        {
+            failures.Add($"Relay:Cluster:MinMembers must be at least 1 (was {options.MinMembers}).");
+        }
+
         if (options.ShardCount < 1)
         {
             failures.Add($"Relay:Cluster:ShardCount must be at least 1 (was {options.ShardCount}).");

@@ -7,6 +7,7 @@ using Akka.Relay.Actors.Telemetry;
 using Akka.Relay.Cluster.Broadcast;
 using Akka.Relay.Cluster.Delivery;
 using Akka.Relay.Cluster.Directory;
+using Akka.Relay.Cluster.Membership;
 using Akka.Relay.Cluster.Serialization;
 using Akka.Remote.Hosting;
 using AkkaCluster = Akka.Cluster.Cluster;
@@ -18,6 +19,9 @@ public static class RelayClusterSetup
 {
     /// <summary>The sharding type name of the per-user directory entities.</summary>
     public const string DirectoryTypeName = "user";
+
+    /// <summary>How often the directory's rebuild warnings of many entities are written as one line.</summary>
+    private static readonly TimeSpan RebuildWarningInterval = TimeSpan.FromSeconds(10);
 
     /// <summary>Adds everything a clustered relay node runs, and its hub.</summary>
     public static AkkaConfigurationBuilder WithRelayCluster(this AkkaConfigurationBuilder akka, RelayClusterOptions cluster, RelayOptions relay, HubSettings hubSettings, RelayMetrics? metrics = null)
@@ -31,10 +35,16 @@ public static class RelayClusterSetup
                 Port = cluster.Port,
                 PublicHostName = cluster.PublicHostname,
             })
-            .WithClustering(new ClusterOptions { SeedNodes = cluster.SeedNodes })
+            .WithClustering(new ClusterOptions { SeedNodes = cluster.SeedNodes, MinimumNumberOfMembers = cluster.MinMembers })
             .WithCustomSerializer("relay", RelayMessageSerializer.MessageTypes, system => new RelayMessageSerializer(system))
-            // The courier exists before the directory's entities, which hand it their deliveries to other nodes.
-            .WithActors((system, registry) => registry.Register<DeliveryCourier>(system.ActorOf(DeliveryCourier.GetProps(), DeliveryCourier.Name)))
+            // The courier exists before the directory's entities, which hand it their deliveries to other nodes;
+            // the logs too, so that the first membership event and entity rebuild are written.
+            .WithActors((system, registry) =>
+            {
+                registry.Register<DeliveryCourier>(system.ActorOf(DeliveryCourier.GetProps(), DeliveryCourier.Name));
+                system.ActorOf(ClusterEventLog.GetProps(), ClusterEventLog.Name);
+                system.ActorOf(RebuildWarningLog.GetProps(RebuildWarningInterval), RebuildWarningLog.Name);
+            })
             .WithShardRegion<UserEntity>(
                 DirectoryTypeName,
                 (_, registry) =>
@@ -53,9 +63,9 @@ public static class RelayClusterSetup
             .WithDistributedPubSub(null!)
             .WithActors((system, registry) =>
             {
-                if (cluster.SeedNodes.Length == 0)
+                if (cluster.FormNewCluster)
                 {
-                    // No seeds given: this node starts a new cluster that others may join.
+                    // Asked for explicitly (the validator refuses a clustered node with neither seeds nor this setting).
                     var self = AkkaCluster.Get(system);
                     self.Join(self.SelfAddress);
                 }

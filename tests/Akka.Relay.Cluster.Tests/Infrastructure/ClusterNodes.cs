@@ -89,10 +89,8 @@ public sealed class ClusterNodes : IAsyncLifetime
             ("Relay:Cluster:Port", "0"),
             ("Relay:Api:Key", ApiClient.Key),
         };
-        if (seed is not null)
-        {
-            settings.Add(("Relay:Cluster:SeedNodes:0", seed));
-        }
+        // The first node's cluster port is picked at start, so it cannot be listed as a seed: it forms the cluster.
+        settings.Add(seed is null ? ("Relay:Cluster:FormNewCluster", "true") : ("Relay:Cluster:SeedNodes:0", seed));
 
         return RelayServer.StartAsync(settings.ToArray());
     }

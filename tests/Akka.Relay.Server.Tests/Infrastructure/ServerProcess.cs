@@ -66,20 +66,29 @@ public sealed class ServerProcess : IAsyncDisposable
         return new ServerProcess(httpPort, environment);
     }
 
-    /// <summary>Creates (without starting) a clustered node on fresh loopback ports that joins <paramref name="seed"/>, or forms a cluster when null.</summary>
+    /// <summary>Creates (without starting) a clustered node on fresh loopback ports that joins <paramref name="seed"/>, or forms a new cluster (Relay:Cluster:FormNewCluster) when null.</summary>
     public static ServerProcess CreateClusterNode(string? seed, params (string Key, string Value)[] settings)
     {
         var cluster = new List<(string, string)>
         {
             ("Relay__Cluster__Enabled", "true"),
             ("Relay__Cluster__Port", FreePort().ToString(CultureInfo.InvariantCulture)),
+            seed is null ? ("Relay__Cluster__FormNewCluster", "true") : ("Relay__Cluster__SeedNodes__0", seed),
         };
-        if (seed is not null)
-        {
-            cluster.Add(("Relay__Cluster__SeedNodes__0", seed));
-        }
-
         return Create([.. cluster, .. settings]);
+    }
+
+    /// <summary>
+    /// Creates (without starting) <paramref name="count"/> clustered nodes on fresh loopback ports, set up as the README's
+    /// cluster is: every node lists all of them, itself included, in the same order, as its seed nodes.
+    /// </summary>
+    public static ServerProcess[] CreateClusterNodes(int count, params (string Key, string Value)[] settings)
+    {
+        var ports = Enumerable.Range(0, count).Select(_ => FreePort().ToString(CultureInfo.InvariantCulture)).ToArray();
+        var seeds = ports.Select((port, i) => ($"Relay__Cluster__SeedNodes__{i}", $"akka.tcp://relay@127.0.0.1:{port}")).ToArray();
+        return ports
+            .Select(port => Create([("Relay__Cluster__Enabled", "true"), ("Relay__Cluster__Port", port), .. seeds, .. settings]))
+            .ToArray();
     }
 
     /// <summary>Starts a server and waits until it accepts connections.</summary>
