@@ -326,8 +326,9 @@ public sealed class InboxActor : ReceivePersistentActor, IWithTimers
         {
             _onWriteFailure.Remove(e);
             _eventsSinceSnapshot = 0;
+            // Only up to the tombstone: a new epoch may already be writing after it.
             DeleteMessages(LastSequenceNr);
-            DeleteSnapshots(new SnapshotSelectionCriteria(long.MaxValue));
+            DeleteSnapshots(new SnapshotSelectionCriteria(LastSequenceNr));
         });
     }
 
