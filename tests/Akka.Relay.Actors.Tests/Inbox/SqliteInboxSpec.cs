@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using Akka.Actor;
 using Akka.Relay.Actors.Inbox;
@@ -10,7 +9,7 @@ namespace Akka.Relay.Actors.Tests.Inbox;
 /// <summary>The inbox on a real SQLite file through Akka.Persistence.Sql, configured by hocon/inbox.hocon.</summary>
 public sealed class SqliteInboxSpec : Akka.TestKit.Xunit2.TestKit
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Timeout = InboxSteps.Timeout;
 
     private readonly string _database;
 
@@ -30,12 +29,9 @@ public sealed class SqliteInboxSpec : Akka.TestKit.Xunit2.TestKit
     {
         var settings = InboxSettings.Default with { MaxMessages = 10 };
         var inbox = Sys.ActorOf(InboxActor.GetProps(1, settings));
-        var creator = CreateTestProbe();
-        inbox.Tell(new OpenInboxReader(0, null, creator.Ref));
-        var epoch = (await creator.ExpectMsgAsync<InboxReaderOpened>(Timeout)).Epoch;
-        inbox.Tell(new CloseInboxReader(creator.Ref));
+        var epoch = await InboxSteps.CreateAsync(this, inbox);
 
-        await AppendManyAsync(inbox, 35);
+        await InboxSteps.AppendManyAsync(this, inbox, 1, 35);
 
         // Snapshots every 10 events, each followed by deleting the journal and the snapshots before it.
         await AwaitAssertAsync(() =>
@@ -44,7 +40,7 @@ public sealed class SqliteInboxSpec : Akka.TestKit.Xunit2.TestKit
             Assert.Equal(1, CountRows("snapshot"));
         }, Timeout, TimeSpan.FromMilliseconds(200));
         Output?.WriteLine($"after 35 appends (MaxMessages 10): journal rows {CountRows("journal")}, snapshot rows {CountRows("snapshot")}");
-        await StopAsync(inbox);
+        await InboxSteps.StopAsync(this, inbox);
 
         var recovered = Sys.ActorOf(InboxActor.GetProps(1, settings));
         Assert.Equal(new InboxStatus(epoch, 26, 35, 10, 0), await recovered.Ask<InboxStatus>(GetInboxStatus.Instance, Timeout));
@@ -66,8 +62,8 @@ public sealed class SqliteInboxSpec : Akka.TestKit.Xunit2.TestKit
         // Not an assertion on time (a shared machine): the numbers are printed for docs/inbox.md.
         // Default settings: a snapshot every 1000 events, so 1000 messages recover from one snapshot plus a few events;
         // the worst case is a snapshot plus almost 1000 events, measured with the journal alone (no snapshot).
-        var snapshot = await MeasureRecoveryAsync(1, InboxSettings.Default);
-        var journalOnly = await MeasureRecoveryAsync(2, InboxSettings.Default with { SnapshotEvery = int.MaxValue });
+        var snapshot = await InboxSteps.MeasureRecoveryOf1000Async(this, 1, InboxSettings.Default);
+        var journalOnly = await InboxSteps.MeasureRecoveryOf1000Async(this, 2, InboxSettings.Default with { SnapshotEvery = int.MaxValue });
         Output?.WriteLine($"SQLite recovery of 1000 messages: from a snapshot {snapshot}, from 1000 journal events {journalOnly}");
     }
 
@@ -81,46 +77,6 @@ public sealed class SqliteInboxSpec : Akka.TestKit.Xunit2.TestKit
         }
     }
 
-    private async Task<string> MeasureRecoveryAsync(ulong user, InboxSettings settings)
-    {
-        var inbox = Sys.ActorOf(InboxActor.GetProps(user, settings));
-        var creator = CreateTestProbe();
-        inbox.Tell(new OpenInboxReader(0, null, creator.Ref));
-        await creator.ExpectMsgAsync<InboxReaderOpened>(Timeout);
-        inbox.Tell(new CloseInboxReader(creator.Ref));
-        await AppendManyAsync(inbox, 1000);
-        await StopAsync(inbox);
-
-        var times = new List<double>();
-        for (var run = 0; run < 5; run++)
-        {
-            var watch = Stopwatch.StartNew();
-            var recovered = Sys.ActorOf(InboxActor.GetProps(user, settings));
-            var status = await recovered.Ask<InboxStatus>(GetInboxStatus.Instance, Timeout);
-            watch.Stop();
-            Assert.Equal((1UL, 1000UL, 1000), (status.First, status.Last, status.Kept));
-            times.Add(watch.Elapsed.TotalMilliseconds);
-            await StopAsync(recovered);
-        }
-
-        times.Sort();
-        return $"median {times[2]:F0} ms (runs: {string.Join(", ", times.Select(t => t.ToString("F0")))} ms)";
-    }
-
-    private async Task AppendManyAsync(IActorRef inbox, int count)
-    {
-        var sender = CreateTestProbe();
-        for (var i = 1; i <= count; i++)
-        {
-            inbox.Tell(new AppendToInbox(i, 3, null, Encoding.UTF8.GetBytes($$"""{"sender":3,"type":1,"receiver":1,"content":"m{{i}}"}""")), sender.Ref);
-        }
-
-        for (var i = 1; i <= count; i++)
-        {
-            Assert.Equal((ulong)i, (await sender.ExpectMsgAsync<InboxAppended>(Timeout)).Seq);
-        }
-    }
-
     private long CountRows(string table)
     {
         using var connection = new SqliteConnection("Data Source=" + _database);
@@ -128,13 +84,5 @@ public sealed class SqliteInboxSpec : Akka.TestKit.Xunit2.TestKit
         using var command = connection.CreateCommand();
         command.CommandText = $"SELECT COUNT(*) FROM \"{table}\"";
         return (long)command.ExecuteScalar()!;
-    }
-
-    private async Task StopAsync(IActorRef actor)
-    {
-        var watcher = CreateTestProbe();
-        watcher.Watch(actor);
-        actor.Tell(PoisonPill.Instance);
-        await watcher.ExpectTerminatedAsync(actor, Timeout);
     }
 }
