@@ -88,6 +88,25 @@ public sealed class InboxActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task Nobody_hears_of_a_message_before_its_write_completes()
+    {
+        var inbox = Sys.ActorOf(InboxActor.GetProps(User, Settings));
+        var reader = await OpenAsync(inbox, 0, null);
+        await reader.ExpectMsgAsync<InboxReaderOpened>(Timeout);
+
+        await Journal.OnWrite.PassWithDelay(TimeSpan.FromSeconds(2));
+        var sender = CreateTestProbe();
+        inbox.Tell(new AppendToInbox(1, 3, null, Message(3, "slow")), sender.Ref);
+
+        // While the store is still writing, neither the requester nor the reader gets anything.
+        await sender.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(800));
+        await reader.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
+        Assert.Equal(1UL, (await sender.ExpectMsgAsync<InboxAppended>(Timeout)).Seq);
+        Assert.Equal(1UL, (await reader.ExpectMsgAsync<InboxDelivery>(Timeout)).Seq);
+        await Journal.OnWrite.Pass();
+    }
+
+    [Fact]
     public async Task Without_a_reader_a_message_is_stored_and_replayed_to_the_next_resume()
     {
         var inbox = Sys.ActorOf(InboxActor.GetProps(User, Settings));
