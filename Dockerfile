@@ -25,6 +25,10 @@ ENV ASPNETCORE_HTTP_PORTS=8080
 # 8080: WebSocket clients and /healthz, /readyz. 4053: the cluster transport between
 # nodes (only when Relay__Cluster__Enabled=true).
 EXPOSE 8080 4053
+# The inbox's embedded SQLite store (single node) needs a directory the app user may write;
+# mount a volume at /data to keep it across containers. A cluster uses PostgreSQL instead.
+RUN mkdir -p /data && chown 1654 /data
+ENV Relay__Inbox__ConnectionString="Data Source=/data/relay-inbox.db"
 # 1654 is the non-root "app" user of the official .NET images.
 USER 1654
 ENTRYPOINT ["dotnet", "Akka.Relay.Server.dll"]

@@ -81,11 +81,11 @@ run_one() { # mode, repeat
     urls=(--url "ws://127.0.0.1:$h1"); pids=(--pid "$server_pid")
   else
     c1="$(free_port 24053)"
-    start_process "$h1" "$out/runs/$tag.node1.log" "$bound" env Relay__Cluster__Enabled=true Relay__Cluster__FormNewCluster=true Relay__Cluster__Port="$c1" \
+    start_process "$h1" "$out/runs/$tag.node1.log" "$bound" env Relay__Cluster__Enabled=true Relay__Cluster__FormNewCluster=true Relay__Inbox__Enabled=false Relay__Cluster__Port="$c1" \
       "${relay[@]}" --urls "http://127.0.0.1:$h1" || return 1
     pids=(--pid "$server_pid")
     h2="$(free_port $((h1 + 1)))"; c2="$(free_port $((c1 + 1)))"
-    start_process "$h2" "$out/runs/$tag.node2.log" "$bound" env Relay__Cluster__Enabled=true Relay__Cluster__Port="$c2" \
+    start_process "$h2" "$out/runs/$tag.node2.log" "$bound" env Relay__Cluster__Enabled=true Relay__Inbox__Enabled=false Relay__Cluster__Port="$c2" \
       Relay__Cluster__SeedNodes__0="akka.tcp://relay@127.0.0.1:$c1" "${relay[@]}" --urls "http://127.0.0.1:$h2" || return 1
     pids+=(--pid "$server_pid")
     wait_members "$h1" 2 "$out/runs/$tag.node1.log" && wait_members "$h2" 2 "$out/runs/$tag.node2.log" || return 1

@@ -38,6 +38,15 @@ public static class ErrorReasons
     /// <summary>The per-session rate limit was exceeded.</summary>
     public const string RateLimited = "rate limited";
 
+    /// <summary>A SEND's <c>mid</c> is present but not a string.</summary>
+    public const string MidNotString = "mid must be a string";
+
+    /// <summary>A SEND's <c>mid</c> is empty or longer than <see cref="MessageParser.MaxMidLength"/> characters.</summary>
+    public const string MidLength = "mid must be 1 to 64 characters";
+
+    /// <summary>The receiver's inbox could not store the message (store down, timeout): nothing was delivered.</summary>
+    public const string InboxUnavailable = "inbox unavailable";
+
     /// <summary>A <c>type</c> outside 0..4.</summary>
     public static string UnknownType(ulong type) => "unknown type " + type.ToString(CultureInfo.InvariantCulture);
 

@@ -19,6 +19,15 @@ public enum InboundKind
 /// </summary>
 public readonly record struct InboundMessage(InboundKind Kind, ulong Receiver, byte[]? Payload, string? Error)
 {
+    /// <summary>
+    /// The SEND's client message id (<c>"mid"</c>, 1..64 characters) when it has a valid one. Only the inbox reads it
+    /// (protocol 1.1, idempotent retries); a version 1 session's message is accepted whatever its <c>mid</c> holds.
+    /// </summary>
+    public string? Mid { get; init; }
+
+    /// <summary>Why the message's <c>"mid"</c> is unusable (wrong type, length, duplicate), or null when absent or valid.</summary>
+    public string? MidError { get; init; }
+
     /// <summary>A message the server refuses, with the reason sent back to the client.</summary>
     public static InboundMessage Reject(string reason) => new(InboundKind.Rejected, 0, null, reason);
 }

@@ -13,6 +13,9 @@ public static class MessageParser
     /// <summary>Deeper nesting than this (inside extra fields) is refused as invalid JSON.</summary>
     public const int MaxDepth = 32;
 
+    /// <summary>The longest client message id (<c>"mid"</c>) the inbox accepts, in characters.</summary>
+    public const int MaxMidLength = 64;
+
     private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = MaxDepth };
 
     /// <summary>Parses one complete text message received from the session of <paramref name="sessionUserId"/>.</summary>
@@ -29,6 +32,8 @@ public static class MessageParser
         ulong? receiver = null;
         var sender = new SenderField();
         var seen = KnownField.None;
+        string? mid = null;
+        string? midError = null;
         int objectStart;
 
         try
@@ -43,6 +48,18 @@ public static class MessageParser
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 var field = Classify(ref reader);
+                if (field == KnownField.Mid)
+                {
+                    // An extra field to version 1: never a reason to refuse the message, only to refuse its mid.
+                    reader.Read();
+                    (mid, midError) = midError is null && mid is null && (seen & KnownField.Mid) == 0
+                        ? ReadMid(ref reader)
+                        : (null, ErrorReasons.DuplicateField(KnownField.Mid));
+                    seen |= KnownField.Mid;
+                    reader.Skip();
+                    continue;
+                }
+
                 if (field != KnownField.None)
                 {
                     // A second "sender" would be read by most JSON libraries as the real one,
@@ -139,7 +156,11 @@ public static class MessageParser
                 return InboundMessage.Reject(ErrorReasons.UnknownType(messageType));
         }
 
-        return new InboundMessage(kind, receiver ?? 0, StampSender(json, objectStart, sender, sessionUserId), null);
+        return new InboundMessage(kind, receiver ?? 0, StampSender(json, objectStart, sender, sessionUserId), null)
+        {
+            Mid = kind == InboundKind.Send ? mid : null,
+            MidError = kind == InboundKind.Send ? midError : null,
+        };
     }
 
     /// <summary>Copies the message with <c>sender</c> set to <paramref name="userId"/>, splicing only that value.</summary>
@@ -203,7 +224,35 @@ public static class MessageParser
             return KnownField.Receiver;
         }
 
-        return reader.ValueTextEquals("content"u8) ? KnownField.Content : KnownField.None;
+        if (reader.ValueTextEquals("content"u8))
+        {
+            return KnownField.Content;
+        }
+
+        return reader.ValueTextEquals("mid"u8) ? KnownField.Mid : KnownField.None;
+    }
+
+    private static (string? Mid, string? Error) ReadMid(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            return (null, ErrorReasons.MidNotString);
+        }
+
+        // Cheap bound before decoding: a UTF-8 character is at most 4 bytes, and an escape (\uXXXX) at most 12.
+        if (reader.ValueSpan.Length == 0 || reader.ValueSpan.Length > MaxMidLength * 12)
+        {
+            return (null, ErrorReasons.MidLength);
+        }
+
+        var value = reader.GetString()!;
+        var characters = 0;
+        foreach (var _ in value.EnumerateRunes())
+        {
+            characters++;
+        }
+
+        return characters is >= 1 and <= MaxMidLength ? (value, null) : (null, ErrorReasons.MidLength);
     }
 
     private static bool TryReadUInt64(ref Utf8JsonReader reader, out ulong value)
@@ -218,7 +267,7 @@ public static class MessageParser
     }
 }
 
-/// <summary>The four fields the protocol defines, as flags for duplicate detection.</summary>
+/// <summary>The fields the protocol defines (the four of version 1 and 1.1's <c>mid</c>), as flags for duplicate detection.</summary>
 [Flags]
 internal enum KnownField
 {
@@ -227,4 +276,5 @@ internal enum KnownField
     Sender = 2,
     Receiver = 4,
     Content = 8,
+    Mid = 16,
 }

@@ -13,15 +13,56 @@ public static class SystemMessages
     /// <summary>The ack content when the receiver had no session.</summary>
     public const string NotOnlineContent = "not online";
 
+    /// <summary>The ack content when the receiver's inbox stored the message and no session of it was live (protocol 1.1).</summary>
+    public const string StoredContent = "stored";
+
+    /// <summary>The content of the first frame a resuming session receives (protocol 1.1).</summary>
+    public const string ResumeContent = "resume";
+
     private static readonly byte[] Prefix = "{\"type\":2,\"sender\":0,\"receiver\":"u8.ToArray();
     private static readonly byte[] SuccessSuffix = ",\"content\":\"success send\"}"u8.ToArray();
     private static readonly byte[] NotOnlineSuffix = ",\"content\":\"not online\"}"u8.ToArray();
+    private static readonly byte[] StoredSuffix = ",\"content\":\"stored\"}"u8.ToArray();
+    private static readonly byte[] InboxUnavailableSuffix = ",\"content\":\"error: inbox unavailable\"}"u8.ToArray();
+    private static readonly byte[] ResumeEpoch = ",\"content\":\"resume\",\"epoch\":\""u8.ToArray();
 
     /// <summary>The ack for a SEND that reached at least one session of <paramref name="receiver"/>.</summary>
     public static byte[] SuccessSend(ulong receiver) => Compose(receiver, SuccessSuffix);
 
     /// <summary>The ack for a SEND whose <paramref name="receiver"/> holds no session.</summary>
     public static byte[] NotOnline(ulong receiver) => Compose(receiver, NotOnlineSuffix);
+
+    /// <summary>The ack for a SEND that <paramref name="receiver"/>'s inbox stored while none of its sessions was live.</summary>
+    public static byte[] Stored(ulong receiver) => Compose(receiver, StoredSuffix);
+
+    /// <summary>The answer to a SEND of <paramref name="ownId"/> that the receiver's inbox could not store (nothing was delivered).</summary>
+    public static byte[] InboxUnavailable(ulong ownId) => Compose(ownId, InboxUnavailableSuffix);
+
+    /// <summary>
+    /// The first frame of a resuming session of <paramref name="userId"/>:
+    /// <c>{"type":2,"sender":0,"receiver":U,"content":"resume","epoch":"E","first":F,"last":L,"gap":false}</c>.
+    /// </summary>
+    public static byte[] ResumeHeader(ulong userId, string epoch, ulong first, ulong last, bool gap)
+    {
+        // The server makes its epochs from plain characters, but the encoder keeps the frame valid JSON whatever they are.
+        var epochBytes = JsonEncodedText.Encode(epoch).EncodedUtf8Bytes;
+        Span<byte> numbers = stackalloc byte[80];
+        var length = 0;
+        length += Append(numbers[length..], "\",\"first\":"u8);
+        Utf8Formatter.TryFormat(first, numbers[length..], out var written);
+        length += written;
+        length += Append(numbers[length..], ",\"last\":"u8);
+        Utf8Formatter.TryFormat(last, numbers[length..], out written);
+        length += written;
+        length += Append(numbers[length..], gap ? ",\"gap\":true}"u8 : ",\"gap\":false}"u8);
+
+        var head = Compose(userId, ResumeEpoch);
+        var frame = new byte[head.Length + epochBytes.Length + length];
+        head.CopyTo(frame, 0);
+        epochBytes.CopyTo(frame.AsSpan(head.Length));
+        numbers[..length].CopyTo(frame.AsSpan(head.Length + epochBytes.Length));
+        return frame;
+    }
 
     /// <summary>The error reply to a message of <paramref name="ownId"/> that could not be accepted.</summary>
     public static byte[] Error(ulong ownId, string reason)
@@ -62,7 +103,7 @@ public static class SystemMessages
     /// tell apart by content alone: the server API refuses to send such text, so no backend can fake an ack.
     /// </summary>
     public static bool IsReservedContent(string content) =>
-        content is SuccessSendContent or NotOnlineContent || content.StartsWith(ErrorContentPrefix, StringComparison.Ordinal);
+        content is SuccessSendContent or NotOnlineContent or StoredContent or ResumeContent || content.StartsWith(ErrorContentPrefix, StringComparison.Ordinal);
 
     private const string ErrorContentPrefix = "error: ";
 
@@ -82,6 +123,12 @@ public static class SystemMessages
         encoded.CopyTo(message.AsSpan(head.Length + open.Length));
         close.CopyTo(message.AsSpan(head.Length + open.Length + encoded.Length));
         return message;
+    }
+
+    private static int Append(Span<byte> destination, ReadOnlySpan<byte> text)
+    {
+        text.CopyTo(destination);
+        return text.Length;
     }
 
     private static byte[] Compose(ulong receiver, ReadOnlySpan<byte> suffix)

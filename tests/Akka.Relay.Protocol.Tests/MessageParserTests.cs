@@ -182,4 +182,62 @@ public sealed class MessageParserTests
         Assert.Equal(reason, message.Error);
         Assert.Null(message.Payload);
     }
+
+    [Fact]
+    public void A_send_exposes_its_mid()
+    {
+        var message = Parse("""{"type":1,"receiver":7,"mid":"m-1","content":"hi"}""");
+
+        Assert.Equal(InboundKind.Send, message.Kind);
+        Assert.Equal("m-1", message.Mid);
+        Assert.Null(message.MidError);
+        Assert.Equal("""{"sender":42,"type":1,"receiver":7,"mid":"m-1","content":"hi"}""", PayloadOf(message));
+    }
+
+    [Theory]
+    [InlineData("""{"type":1,"receiver":7,"mid":5}""", "mid must be a string")]
+    [InlineData("""{"type":1,"receiver":7,"mid":null}""", "mid must be a string")]
+    [InlineData("""{"type":1,"receiver":7,"mid":{"a":1}}""", "mid must be a string")]
+    [InlineData("""{"type":1,"receiver":7,"mid":""}""", "mid must be 1 to 64 characters")]
+    [InlineData("""{"type":1,"receiver":7,"mid":"a","mid":"b"}""", "duplicate field mid")]
+    public void A_bad_mid_has_a_reason_but_the_send_itself_is_accepted_as_in_version_1(string json, string reason)
+    {
+        var message = Parse(json);
+
+        Assert.Equal(InboundKind.Send, message.Kind);
+        Assert.Null(message.Error);
+        Assert.Null(message.Mid);
+        Assert.Equal(reason, message.MidError);
+        Assert.Contains("\"mid\"", PayloadOf(message));
+    }
+
+    [Fact]
+    public void Mid_length_counts_characters_not_bytes()
+    {
+        var longest = Parse("{\"type\":1,\"receiver\":7,\"mid\":\"" + string.Concat(Enumerable.Repeat("\u00e9", 64)) + "\"}");
+        var tooLong = Parse("{\"type\":1,\"receiver\":7,\"mid\":\"" + new string('x', 65) + "\"}");
+        var emoji = Parse("{\"type\":1,\"receiver\":7,\"mid\":\"" + string.Concat(Enumerable.Repeat("\ud83d\ude00", 64)) + "\"}");
+
+        Assert.Equal(new string('\u00e9', 64), longest.Mid);
+        Assert.Equal(ErrorReasons.MidLength, tooLong.MidError);
+        Assert.Equal(64, emoji.Mid!.EnumerateRunes().Count());
+    }
+
+    [Fact]
+    public void A_nested_mid_is_just_content()
+    {
+        var message = Parse("""{"type":1,"receiver":7,"meta":{"mid":5}}""");
+
+        Assert.Null(message.Mid);
+        Assert.Null(message.MidError);
+    }
+
+    [Fact]
+    public void Mid_of_a_broadcast_is_not_exposed()
+    {
+        var message = Parse("""{"type":3,"mid":"m-1","content":"hi"}""");
+
+        Assert.Equal(InboundKind.Broadcast, message.Kind);
+        Assert.Null(message.Mid);
+    }
 }

@@ -105,11 +105,47 @@ public sealed class SystemMessagesTests
     [InlineData("success send", true)]
     [InlineData("not online", true)]
     [InlineData("error: anything", true)]
+    [InlineData("stored", true)]
+    [InlineData("resume", true)]
+    [InlineData("stored away", false)]
     [InlineData("Success send", false)]
     [InlineData("errors are fine here", false)]
     [InlineData("maintenance at 22:00", false)]
     public void Ack_and_error_texts_are_reserved(string content, bool reserved)
     {
         Assert.Equal(reserved, SystemMessages.IsReservedContent(content));
+    }
+
+    [Fact]
+    public void Stored_is_the_exact_ack()
+    {
+        Assert.Equal("""{"type":2,"sender":0,"receiver":7,"content":"stored"}""", Encoding.UTF8.GetString(SystemMessages.Stored(7)));
+    }
+
+    [Fact]
+    public void Inbox_unavailable_is_an_error_reply_to_the_sender()
+    {
+        var expected = """{"type":2,"sender":0,"receiver":42,"content":"error: inbox unavailable"}""";
+
+        Assert.Equal(expected, Encoding.UTF8.GetString(SystemMessages.InboxUnavailable(42)));
+        Assert.Equal(expected, Encoding.UTF8.GetString(SystemMessages.Error(42, ErrorReasons.InboxUnavailable)));
+    }
+
+    [Theory]
+    [InlineData(5UL, "AB12", 1UL, 0UL, false, """{"type":2,"sender":0,"receiver":5,"content":"resume","epoch":"AB12","first":1,"last":0,"gap":false}""")]
+    [InlineData(18446744073709551615UL, "k3j5h2m4n6p7q8r9", 18446744073709551615UL, 18446744073709551614UL, true,
+        """{"type":2,"sender":0,"receiver":18446744073709551615,"content":"resume","epoch":"k3j5h2m4n6p7q8r9","first":18446744073709551615,"last":18446744073709551614,"gap":true}""")]
+    public void Resume_header_has_the_exact_bytes(ulong user, string epoch, ulong first, ulong last, bool gap, string expected)
+    {
+        Assert.Equal(expected, Encoding.UTF8.GetString(SystemMessages.ResumeHeader(user, epoch, first, last, gap)));
+    }
+
+    [Fact]
+    public void Resume_header_is_valid_json_whatever_the_epoch_holds()
+    {
+        var frame = SystemMessages.ResumeHeader(5, "a\"b", 1, 0, false);
+
+        using var document = System.Text.Json.JsonDocument.Parse(frame);
+        Assert.Equal("a\"b", document.RootElement.GetProperty("epoch").GetString());
     }
 }

@@ -220,7 +220,7 @@ public sealed class ServerApi
         }
 
         return SystemMessages.IsReservedContent(content)
-            ? ApiResults.Error(StatusCodes.Status400BadRequest, "content must not look like the relay's own acks or errors (\"success send\", \"not online\", \"error: ...\")")
+            ? ApiResults.Error(StatusCodes.Status400BadRequest, "content must not look like the relay's own acks or errors (\"success send\", \"not online\", \"stored\", \"resume\", \"error: ...\")")
             : null;
     }
 

@@ -44,6 +44,7 @@ public static class RelayApp
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<RelayClusterOptions>, RelayClusterOptionsValidator>();
         builder.AddRelaySecurity();
+        builder.AddRelayInbox();
         builder.Services.AddSingleton<DrainState>();
         builder.Services.AddSingleton<RelayWebSocketEndpoint>();
         builder.Services.AddHostedService<SessionDrainService>();
@@ -63,6 +64,8 @@ public static class RelayApp
                     // Akka logs what the Logging:LogLevel configuration lets through for its categories.
                     loggers.LogLevel = AkkaLogLevel.FromLogging(configuration);
                 });
+
+            akka.WithRelayInbox(services);
 
             var hubSettings = new HubSettings(relay.MaxSessionsPerUser) { DrainSpread = relay.DrainSpread };
             var metrics = services.GetRequiredService<RelayMetrics>();

@@ -86,6 +86,8 @@ public sealed class ClusterNodes : IAsyncLifetime
         {
             ("Relay:MaxSessionsPerUser", MaxSessionsPerUser.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             ("Relay:Cluster:Enabled", "true"),
+            // The embedded SQLite inbox store refuses a cluster; the inbox is not what these tests exercise.
+            ("Relay:Inbox:Enabled", "false"),
             ("Relay:Cluster:Port", "0"),
             ("Relay:Api:Key", ApiClient.Key),
         };

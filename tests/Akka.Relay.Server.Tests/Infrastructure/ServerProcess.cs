@@ -72,6 +72,8 @@ public sealed class ServerProcess : IAsyncDisposable
         var cluster = new List<(string, string)>
         {
             ("Relay__Cluster__Enabled", "true"),
+            // The embedded SQLite inbox store refuses a cluster; the inbox is not what these tests exercise.
+            ("Relay__Inbox__Enabled", "false"),
             ("Relay__Cluster__Port", FreePort().ToString(CultureInfo.InvariantCulture)),
             seed is null ? ("Relay__Cluster__FormNewCluster", "true") : ("Relay__Cluster__SeedNodes__0", seed),
         };

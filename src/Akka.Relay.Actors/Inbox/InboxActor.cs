@@ -1,0 +1,455 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Pattern;
+using Akka.Persistence;
+using Akka.Relay.Protocol;
+
+namespace Akka.Relay.Actors.Inbox;
+
+/// <summary>
+/// One user's durable inbox (protocol section 9): numbers the SENDs addressed to the user within an epoch, stores each
+/// before anyone hears of it, replays them to resuming sessions and hands new ones to the live readers, all in its
+/// mailbox order. Retention through snapshots and journal deletes keeps both the store and a recovery bounded.
+/// </summary>
+public sealed class InboxActor : ReceivePersistentActor, IWithTimers
+{
+    /// <summary>The reason given to requesters and readers when the store failed or rejected a write.</summary>
+    public const string StoreFailedReason = "the inbox store failed";
+
+    private const string RetentionTimer = "retention";
+
+    private readonly ulong _userId;
+    private readonly InboxSettings _settings;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+
+    // Kept messages, oldest first, seqs contiguous: index = seq - first.
+    private readonly List<StoredMessage> _kept = [];
+    private readonly Dictionary<(ulong Sender, string Mid), StoredMessage> _byMid = [];
+
+    // Retries of a message whose first copy is still being written wait for its outcome.
+    private readonly Dictionary<(ulong Sender, string Mid), List<(long RequestId, IActorRef ReplyTo)>> _waitingForMid = [];
+
+    // What to tell whom when an event still being written fails or is rejected (by reference: equal records are distinct writes).
+    private readonly Dictionary<object, Action> _onWriteFailure = new(ReferenceEqualityComparer.Instance);
+
+    private readonly HashSet<IActorRef> _readers = [];
+    private int _opening;
+    private bool _creating;
+
+    private string? _epoch;
+    private ulong _last;
+    private DateTime _lastActivity;
+    private int _eventsSinceSnapshot;
+
+    /// <summary>Creates the inbox of <paramref name="userId"/>.</summary>
+    public InboxActor(ulong userId, InboxSettings settings)
+    {
+        _userId = userId;
+        _settings = settings;
+        PersistenceId = PersistenceIdOf(userId);
+
+        Recover<SnapshotOffer>(offer => Restore((InboxSnapshot)offer.Snapshot));
+        Recover<InboxOpened>(Apply);
+        Recover<MessageStored>(e => Apply(e));
+        Recover<ReaderActivity>(Apply);
+        Recover<InboxExpired>(Apply);
+        Recover<RecoveryCompleted>(_ => OnRecovered());
+
+        Command<AppendToInbox>(Append);
+        Command<OpenInboxReader>(Open);
+        Command<CloseInboxReader>(close => Detach(close.Reader));
+        Command<Terminated>(terminated => Detach(terminated.ActorRef));
+        Command<GetInboxStatus>(_ => Sender.Tell(Status()));
+        Command<RetentionTick>(_ => EnforceRetention());
+        Command<SaveSnapshotSuccess>(saved => Compact(saved.Metadata));
+        Command<SaveSnapshotFailure>(failed => _log.Warning(failed.Cause, "Inbox {0}: snapshot not saved; the journal keeps its events until the next one", _userId));
+        Command<DeleteMessagesSuccess>(_ => { });
+        Command<DeleteMessagesFailure>(failed => _log.Warning(failed.Cause, "Inbox {0}: old events not deleted; the next snapshot retries", _userId));
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(failed => _log.Warning(failed.Cause, "Inbox {0}: old snapshots not deleted; the next snapshot retries", _userId));
+    }
+
+    /// <inheritdoc />
+    public override string PersistenceId { get; }
+
+    /// <inheritdoc />
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>The persistence id of <paramref name="userId"/>'s inbox.</summary>
+    public static string PersistenceIdOf(ulong userId) => "inbox-" + userId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The inbox actor itself: it stops when the store fails.</summary>
+    public static Props GetProps(ulong userId, InboxSettings settings) => Akka.Actor.Props.Create(() => new InboxActor(userId, settings));
+
+    /// <summary>
+    /// The inbox under a backoff supervisor that starts it again after a store failure (between
+    /// <see cref="InboxSettings.MinBackoff"/> and <see cref="InboxSettings.MaxBackoff"/>); messages sent while it is
+    /// down are lost, so requesters bound their wait and answer <c>error: inbox unavailable</c>.
+    /// </summary>
+    public static Props GetSupervisedProps(ulong userId, InboxSettings settings) =>
+        BackoffSupervisor.Props(GetProps(userId, settings), "inbox", settings.MinBackoff, settings.MaxBackoff, 0.2);
+
+    /// <inheritdoc />
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        // The store refused this one write (e.g. serialization) and carries on: only its requester hears of it.
+        _log.Warning(cause, "Inbox {0}: the store rejected {1}", _userId, @event.GetType().Name);
+        if (_onWriteFailure.Remove(@event, out var fail))
+        {
+            fail();
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        // Akka stops the actor after this; PostStop answers every write still in flight.
+        _log.Warning(cause, "Inbox {0}: the store failed to write {1}; stopping until it comes back", _userId, @event.GetType().Name);
+        if (_onWriteFailure.Remove(@event, out var fail))
+        {
+            fail();
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void PostStop()
+    {
+        // Writes still in flight may yet land, but nobody will be told: their requesters hear "unavailable"
+        // (a retry with the same mid is then answered from the stored copy, so nothing is stored twice).
+        foreach (var fail in _onWriteFailure.Values.ToArray())
+        {
+            fail();
+        }
+
+        _onWriteFailure.Clear();
+        foreach (var reader in _readers)
+        {
+            reader.Tell(new InboxReaderLost(_userId));
+        }
+
+        base.PostStop();
+    }
+
+    private void Append(AppendToInbox append)
+    {
+        var replyTo = Sender;
+        if (!Exists())
+        {
+            replyTo.Tell(new NoInbox(append.RequestId));
+            return;
+        }
+
+        if (IdleExpired(DateTime.UtcNow))
+        {
+            // Past its expiry the inbox is gone even if the check has not run yet: storing now would be deleted unseen.
+            Expire();
+            replyTo.Tell(new NoInbox(append.RequestId));
+            return;
+        }
+
+        (ulong, string) key = default;
+        if (append.Mid is { } mid)
+        {
+            key = (append.Sender, mid);
+            if (_byMid.TryGetValue(key, out var held))
+            {
+                replyTo.Tell(new InboxAppended(append.RequestId, held.Seq, held.ReadersLive, Duplicate: true));
+                return;
+            }
+
+            if (_waitingForMid.TryGetValue(key, out var waiting))
+            {
+                waiting.Add((append.RequestId, replyTo));
+                return;
+            }
+
+            _waitingForMid[key] = [];
+        }
+
+        var stored = new MessageStored(append.Sender, append.Mid, append.Payload, DateTime.UtcNow, ReadersLive: _readers.Count + _opening > 0);
+        _onWriteFailure[stored] = () =>
+        {
+            replyTo.Tell(new InboxAppendFailed(append.RequestId, StoreFailedReason));
+            if (append.Mid is not null && _waitingForMid.Remove(key, out var retries))
+            {
+                foreach (var (requestId, retryReplyTo) in retries)
+                {
+                    retryReplyTo.Tell(new InboxAppendFailed(requestId, StoreFailedReason));
+                }
+            }
+        };
+
+        PersistAsync(stored, e =>
+        {
+            _onWriteFailure.Remove(e);
+            var message = Apply(e);
+            if (message is null)
+            {
+                replyTo.Tell(new InboxAppendFailed(append.RequestId, StoreFailedReason));
+                return;
+            }
+
+            replyTo.Tell(new InboxAppended(append.RequestId, message.Seq, message.ReadersLive, Duplicate: false));
+            if (append.Mid is not null && _waitingForMid.Remove(key, out var retries))
+            {
+                foreach (var (requestId, retryReplyTo) in retries)
+                {
+                    retryReplyTo.Tell(new InboxAppended(requestId, message.Seq, message.ReadersLive, Duplicate: true));
+                }
+            }
+
+            // Durable now: only from here on may anyone see it.
+            var delivery = new InboxDelivery(message.Seq, message.Payload);
+            foreach (var reader in _readers)
+            {
+                reader.Tell(delivery);
+            }
+
+            Persisted();
+        });
+    }
+
+    private void Open(OpenInboxReader open)
+    {
+        var reader = open.Reader;
+        var now = DateTime.UtcNow;
+        if (Exists() && IdleExpired(now))
+        {
+            Expire();
+        }
+
+        if (!Exists())
+        {
+            _creating = true;
+            var created = new InboxOpened(Epochs.New(), now);
+            _onWriteFailure[created] = () => _creating = false;
+            PersistAsync(created, e =>
+            {
+                _onWriteFailure.Remove(e);
+                _creating = false;
+                Apply(e);
+                Persisted();
+            });
+        }
+
+        // The reader joins when this write is handled: every message stored before it is in its replay, every
+        // one after it reaches it live, because both are decided in this actor's order of persisted events.
+        _opening++;
+        var activity = new ReaderActivity(now);
+        _onWriteFailure[activity] = () =>
+        {
+            _opening--;
+            reader.Tell(new InboxReaderFailed(StoreFailedReason));
+        };
+        PersistAsync(activity, e =>
+        {
+            _onWriteFailure.Remove(e);
+            _opening--;
+            Apply(e);
+            Persisted();
+            if (_epoch is not { } epoch)
+            {
+                // Creating the inbox was rejected just before.
+                reader.Tell(new InboxReaderFailed(StoreFailedReason));
+                return;
+            }
+
+            var oldest = Oldest();
+            var point = ResumePoint.Compute(open.ResumeFrom, open.Epoch, epoch, oldest, _last);
+            reader.Tell(new InboxReaderOpened(epoch, point.First, _last, point.Gap, SystemMessages.ResumeHeader(_userId, epoch, point.First, _last, point.Gap)));
+            for (var seq = point.First; seq <= _last; seq++)
+            {
+                var message = _kept[(int)(seq - oldest)];
+                reader.Tell(new InboxDelivery(message.Seq, message.Payload));
+            }
+
+            if (_readers.Add(reader))
+            {
+                Context.Watch(reader);
+            }
+        });
+    }
+
+    private void Detach(IActorRef reader)
+    {
+        if (!_readers.Remove(reader))
+        {
+            return;
+        }
+
+        Context.Unwatch(reader);
+        if (_readers.Count == 0 && _opening == 0 && Exists())
+        {
+            // The idle time starts now; it must survive a restart, since a passivated inbox runs no timers.
+            var activity = new ReaderActivity(DateTime.UtcNow);
+            _onWriteFailure[activity] = () => { };
+            PersistAsync(activity, e =>
+            {
+                _onWriteFailure.Remove(e);
+                Apply(e);
+                Persisted();
+            });
+        }
+    }
+
+    private void OnRecovered()
+    {
+        Timers.StartPeriodicTimer(RetentionTimer, RetentionTick.Instance, _settings.RetentionCheckInterval);
+        EnforceRetention();
+    }
+
+    private void EnforceRetention()
+    {
+        var now = DateTime.UtcNow;
+        if (Exists() && IdleExpired(now))
+        {
+            Expire();
+            return;
+        }
+
+        if (DropOlderThan(now - _settings.MaxAge) && _eventsSinceSnapshot > 0)
+        {
+            // The journal still holds what was dropped: a snapshot lets it go.
+            TakeSnapshot();
+        }
+    }
+
+    private void Expire()
+    {
+        _log.Info("Inbox {0}: no reader for {1}, deleted", _userId, _settings.IdleExpiry);
+        var expired = new InboxExpired(DateTime.UtcNow);
+        Apply(expired);
+
+        // The tombstone ends any recovery of what the deletes below miss; the deletes then remove it too.
+        _onWriteFailure[expired] = () => { };
+        PersistAsync(expired, e =>
+        {
+            _onWriteFailure.Remove(e);
+            _eventsSinceSnapshot = 0;
+            // Only up to the tombstone: a new epoch may already be writing after it.
+            DeleteMessages(LastSequenceNr);
+            DeleteSnapshots(new SnapshotSelectionCriteria(LastSequenceNr));
+        });
+    }
+
+    private void Persisted()
+    {
+        if (++_eventsSinceSnapshot >= _settings.EffectiveSnapshotEvery)
+        {
+            TakeSnapshot();
+        }
+    }
+
+    private void TakeSnapshot()
+    {
+        _eventsSinceSnapshot = 0;
+        SaveSnapshot(new InboxSnapshot(_epoch, _last, _lastActivity, [.. _kept]));
+    }
+
+    private void Compact(SnapshotMetadata saved)
+    {
+        // Everything up to the snapshot is in it: the journal keeps only what came after, and one snapshot is enough.
+        DeleteMessages(saved.SequenceNr);
+        DeleteSnapshots(new SnapshotSelectionCriteria(saved.SequenceNr - 1));
+    }
+
+    private void Restore(InboxSnapshot snapshot)
+    {
+        _epoch = snapshot.Epoch;
+        _last = snapshot.Last;
+        _lastActivity = snapshot.LastActivity;
+        _kept.Clear();
+        _byMid.Clear();
+        foreach (var message in snapshot.Messages)
+        {
+            Keep(message);
+        }
+    }
+
+    private void Apply(InboxOpened opened)
+    {
+        Reset();
+        _epoch = opened.Epoch;
+        _lastActivity = opened.At;
+    }
+
+    private StoredMessage? Apply(MessageStored stored)
+    {
+        if (_epoch is null)
+        {
+            // Only when the inbox was deleted while this write was in flight.
+            return null;
+        }
+
+        // The seq is the epoch's count of stored messages: a write that never landed leaves no hole.
+        var seq = ++_last;
+        var message = new StoredMessage(seq, stored.Sender, stored.Mid, SequenceStamp.Apply(stored.Payload, seq), stored.At, stored.ReadersLive);
+        Keep(message);
+        while (_kept.Count > _settings.MaxMessages)
+        {
+            DropOldest(1);
+        }
+
+        return message;
+    }
+
+    private void Apply(ReaderActivity activity) => _lastActivity = activity.At;
+
+    private void Apply(InboxExpired expired) => Reset();
+
+    private void Reset()
+    {
+        _epoch = null;
+        _last = 0;
+        _kept.Clear();
+        _byMid.Clear();
+    }
+
+    private void Keep(StoredMessage message)
+    {
+        _kept.Add(message);
+        if (message.Mid is { } mid)
+        {
+            _byMid[(message.Sender, mid)] = message;
+        }
+    }
+
+    private bool DropOlderThan(DateTime cutoff)
+    {
+        var count = 0;
+        while (count < _kept.Count && _kept[count].At < cutoff)
+        {
+            count++;
+        }
+
+        DropOldest(count);
+        return count > 0;
+    }
+
+    private void DropOldest(int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            if (_kept[i].Mid is { } mid)
+            {
+                _byMid.Remove((_kept[i].Sender, mid));
+            }
+        }
+
+        _kept.RemoveRange(0, count);
+    }
+
+    private bool Exists() => _epoch is not null || _creating;
+
+    private bool IdleExpired(DateTime now) =>
+        _epoch is not null && _readers.Count == 0 && _opening == 0 && now - _lastActivity >= _settings.IdleExpiry;
+
+    private ulong Oldest() => _kept.Count > 0 ? _kept[0].Seq : _last + 1;
+
+    private InboxStatus Status() => new(_epoch, Oldest(), _last, _kept.Count, _readers.Count);
+
+    private sealed record RetentionTick
+    {
+        public static readonly RetentionTick Instance = new();
+    }
+}

@@ -1,0 +1,29 @@
+namespace Akka.Relay.Actors.Inbox;
+
+/// <summary>Retention and recovery settings of every user's inbox (protocol section 9.4).</summary>
+/// <param name="MaxMessages">Messages kept per user; the oldest are dropped first.</param>
+/// <param name="MaxAge">Stored messages older than this are dropped.</param>
+/// <param name="IdleExpiry">An inbox with no reader this long is deleted.</param>
+public sealed record InboxSettings(int MaxMessages, TimeSpan MaxAge, TimeSpan IdleExpiry)
+{
+    /// <summary>The protocol's defaults: 1000 messages, 7 days, 30 days.</summary>
+    public static readonly InboxSettings Default = new(1000, TimeSpan.FromDays(7), TimeSpan.FromDays(30));
+
+    /// <summary>
+    /// Events between snapshots; after each snapshot the journal before it is deleted, so a user's journal holds at most
+    /// about this many events. Zero means <see cref="MaxMessages"/> (each snapshot then writes about as much as the events it replaces).
+    /// </summary>
+    public int SnapshotEvery { get; init; }
+
+    /// <summary>How often a running inbox drops messages past <see cref="MaxAge"/> and checks <see cref="IdleExpiry"/>.</summary>
+    public TimeSpan RetentionCheckInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The first wait before an inbox stopped by a store failure starts again.</summary>
+    public TimeSpan MinBackoff { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait between restarts while the store stays down.</summary>
+    public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The snapshot interval in effect.</summary>
+    public int EffectiveSnapshotEvery => SnapshotEvery > 0 ? SnapshotEvery : Math.Max(1, MaxMessages);
+}

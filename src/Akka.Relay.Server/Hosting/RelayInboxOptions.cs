@@ -1,0 +1,46 @@
+using Akka.Relay.Actors.Inbox;
+
+namespace Akka.Relay.Server.Hosting;
+
+/// <summary>
+/// The durable per-user inbox (protocol section 9.4), bound from <c>Relay:Inbox</c>
+/// (env: <c>Relay__Inbox__Store=postgresql</c>, <c>Relay__Inbox__ConnectionString=Host=db;Username=relay;...</c>).
+/// </summary>
+public sealed class RelayInboxOptions
+{
+    /// <summary>The configuration section name.</summary>
+    public const string Section = "Relay:Inbox";
+
+    /// <summary>The embedded store: one SQLite file, one node.</summary>
+    public const string Sqlite = "sqlite";
+
+    /// <summary>The shared store a cluster needs.</summary>
+    public const string PostgreSql = "postgresql";
+
+    /// <summary>Off: every session is version 1 and no store is configured.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Messages kept per user; older ones are dropped first.</summary>
+    public int MaxMessages { get; set; } = 1000;
+
+    /// <summary>Stored messages older than this are dropped.</summary>
+    public TimeSpan MaxAge { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>An inbox with no session this long is deleted.</summary>
+    public TimeSpan IdleExpiry { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary><c>sqlite</c> (embedded, one node) or <c>postgresql</c> (required for a cluster).</summary>
+    public string Store { get; set; } = Sqlite;
+
+    /// <summary>The store's connection string (for SQLite a relative <c>Data Source</c> is relative to the working directory).</summary>
+    public string ConnectionString { get; set; } = "Data Source=relay-inbox.db";
+
+    /// <summary>True when <see cref="Store"/> names the embedded SQLite store.</summary>
+    public bool IsSqlite => string.Equals(Store, Sqlite, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The Linq2Db provider name Akka.Persistence.Sql uses for <see cref="Store"/>.</summary>
+    public string ProviderName => IsSqlite ? "SQLite.MS" : "PostgreSQL.15";
+
+    /// <summary>The actor layer's settings.</summary>
+    public InboxSettings ToSettings() => new(MaxMessages, MaxAge, IdleExpiry);
+}

@@ -1,0 +1,54 @@
+using System.Globalization;
+using Akka.Actor;
+using Akka.Hosting;
+using Akka.Persistence.Sql;
+using Microsoft.Extensions.Options;
+
+namespace Akka.Relay.Server.Hosting;
+
+/// <summary>The inbox's store: options from <c>Relay:Inbox</c>, Akka.Persistence.Sql from hocon/inbox.hocon.</summary>
+public static class RelayInboxSetup
+{
+    /// <summary>Registers and validates <see cref="RelayInboxOptions"/>.</summary>
+    public static WebApplicationBuilder AddRelayInbox(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<RelayInboxOptions>()
+            .Bind(builder.Configuration.GetSection(RelayInboxOptions.Section))
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<RelayInboxOptions>, RelayInboxOptionsValidator>();
+        return builder;
+    }
+
+    /// <summary>
+    /// Configures the journal and snapshot store when the inbox is enabled, and starts both with the actor system, so the
+    /// tables exist (and a store that cannot be reached is logged) before the first session opts in.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithRelayInbox(this AkkaConfigurationBuilder akka, IServiceProvider services)
+    {
+        var inbox = services.GetRequiredService<IOptions<RelayInboxOptions>>().Value;
+        if (!inbox.Enabled)
+        {
+            return akka;
+        }
+
+        // SQLite takes one writer at a time; PostgreSQL serves Akka.Persistence.Sql's default of a few.
+        var parallelism = inbox.IsSqlite ? 1 : 3;
+        var store = $"provider-name = {Quote(inbox.ProviderName)}\nconnection-string = {Quote(inbox.ConnectionString)}\n";
+        var settings =
+            $"akka.persistence.journal.sql {{\n{store}parallelism = {parallelism.ToString(CultureInfo.InvariantCulture)}\n}}\n" +
+            $"akka.persistence.snapshot-store.sql {{\n{store}}}\n";
+
+        return akka
+            .AddHocon(settings, HoconAddMode.Prepend)
+            .AddHoconFile(Path.Combine(AppContext.BaseDirectory, "hocon", "inbox.hocon"), HoconAddMode.Append)
+            .AddHocon(SqlPersistence.DefaultConfiguration, HoconAddMode.Append)
+            .WithActors((system, _) =>
+            {
+                var persistence = Akka.Persistence.Persistence.Instance.Apply(system);
+                persistence.JournalFor(null);
+                persistence.SnapshotStoreFor(null);
+            });
+    }
+
+    private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+}

@@ -1,0 +1,21 @@
+using Akka.Configuration;
+using Akka.Persistence.Sql;
+
+namespace Akka.Relay.Actors.Tests.Inbox;
+
+/// <summary>hocon/inbox.hocon as the server ships it, pointed at a test's own database.</summary>
+internal static class SqlStoreConfig
+{
+    public static Config For(string providerName, string connectionString, int parallelism)
+    {
+        var store = $"provider-name = {Quote(providerName)}\nconnection-string = {Quote(connectionString)}";
+        var overrides = ConfigurationFactory.ParseString(
+            $"akka.persistence.journal.sql {{\n{store}\nparallelism = {parallelism}\n}}\n" +
+            $"akka.persistence.snapshot-store.sql {{\n{store}\n}}\n" +
+            "akka.loglevel = WARNING\n");
+        var shipped = ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "hocon", "inbox.hocon")));
+        return overrides.WithFallback(shipped).WithFallback(SqlPersistence.DefaultConfiguration);
+    }
+
+    private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+}
