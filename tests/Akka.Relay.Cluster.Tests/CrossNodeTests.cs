@@ -313,35 +313,35 @@ public sealed class CrossNodeTests
         var serialization = ClusterNodes.SystemOf(Node(0)).Serialization;
         var payload = "{\"type\":1}"u8.ToArray();
 
-        var send = RoundTrip(new Akka.Relay.Actors.Directory.RouteSend(ulong.MaxValue, payload, 7));
+        var send = RoundTrip(new Akka.Relay.Cluster.Directory.RouteSend(ulong.MaxValue, payload, 7));
         Assert.Equal((ulong.MaxValue, 7L), (send.Receiver, send.Sequence));
         Assert.Equal(payload, send.Payload);
 
-        var deliver = RoundTrip(new Akka.Relay.Actors.Directory.DeliverRouted(42, payload, long.MaxValue, Hubs: 3));
+        var deliver = RoundTrip(new Akka.Relay.Cluster.Directory.DeliverRouted(42, payload, long.MaxValue, Hubs: 3));
         Assert.Equal((42UL, long.MaxValue, 3), (deliver.Receiver, deliver.Sequence, deliver.Hubs));
         Assert.Equal(payload, deliver.Payload);
 
         foreach (var delivered in new[] { true, false })
         {
             Assert.Equal(
-                new Akka.Relay.Actors.Directory.SendRouted(42, 9, delivered, Hubs: 2),
-                RoundTrip(new Akka.Relay.Actors.Directory.SendRouted(42, 9, delivered, Hubs: 2)));
+                new Akka.Relay.Cluster.Directory.SendRouted(42, 9, delivered, Hubs: 2),
+                RoundTrip(new Akka.Relay.Cluster.Directory.SendRouted(42, 9, delivered, Hubs: 2)));
         }
 
-        var batch = RoundTrip(new Akka.Relay.Actors.Directory.DeliveryBatch(
+        var batch = RoundTrip(new Akka.Relay.Cluster.Directory.DeliveryBatch(
         [
-            new Akka.Relay.Actors.Directory.DeliverRouted(1, payload, 10, Hubs: 1),
-            new Akka.Relay.Actors.Directory.DeliverRouted(ulong.MaxValue, [], 11, Hubs: 2),
-            new Akka.Relay.Actors.Directory.DeliverRouted(3, "{}"u8.ToArray(), long.MaxValue, Hubs: int.MaxValue),
+            new Akka.Relay.Cluster.Directory.DeliverRouted(1, payload, 10, Hubs: 1),
+            new Akka.Relay.Cluster.Directory.DeliverRouted(ulong.MaxValue, [], 11, Hubs: 2),
+            new Akka.Relay.Cluster.Directory.DeliverRouted(3, "{}"u8.ToArray(), long.MaxValue, Hubs: int.MaxValue),
         ]));
         Assert.Equal([(1UL, 10L, 1, 10), (ulong.MaxValue, 11L, 2, 0), (3UL, long.MaxValue, int.MaxValue, 2)], batch.Deliveries.Select(d => (d.Receiver, d.Sequence, d.Hubs, d.Payload.Length)));
         Assert.Equal(payload, batch.Deliveries[0].Payload);
         Assert.Equal("{}"u8.ToArray(), batch.Deliveries[2].Payload);
 
-        var answers = RoundTrip(new Akka.Relay.Actors.Directory.AnswerBatch(
+        var answers = RoundTrip(new Akka.Relay.Cluster.Directory.AnswerBatch(
         [
-            new Akka.Relay.Actors.Directory.SendRouted(1, 10, Delivered: true, Hubs: 1),
-            new Akka.Relay.Actors.Directory.SendRouted(ulong.MaxValue, long.MaxValue, Delivered: false, Hubs: 3),
+            new Akka.Relay.Cluster.Directory.SendRouted(1, 10, Delivered: true, Hubs: 1),
+            new Akka.Relay.Cluster.Directory.SendRouted(ulong.MaxValue, long.MaxValue, Delivered: false, Hubs: 3),
         ]));
         Assert.Equal([new(1, 10, true, 1), new(ulong.MaxValue, long.MaxValue, false, 3)], answers.Answers);
 

@@ -1,5 +1,5 @@
 using Akka.Actor;
-using Akka.Relay.Actors.Directory;
+using Akka.Relay.Cluster.Directory;
 using Akka.Relay.Cluster.Delivery;
 using Akka.TestKit;
 using Xunit.Abstractions;

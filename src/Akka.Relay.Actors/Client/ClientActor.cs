@@ -8,7 +8,7 @@ using Akka.Relay.Protocol;
 namespace Akka.Relay.Actors.Client;
 
 /// <summary>
-/// One WebSocket session. It registers with its directory, owns the socket's read and write
+/// One WebSocket session. It registers with its node's hub, owns the socket's read and write
 /// pumps (detached tasks that talk to it only by messages), routes what the client sends,
 /// and queues what the client should receive. It never awaits socket I/O in its mailbox.
 /// </summary>
@@ -21,7 +21,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     private static readonly TimeSpan MaxExpiryStep = TimeSpan.FromHours(1);
 
     private readonly ulong _userId;
-    private readonly IActorRef _directory;
+    private readonly IActorRef _hub;
     private readonly ClientSettings _settings;
     private readonly SessionSignals _signals;
     private readonly Outbox _outbox;
@@ -36,10 +36,10 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     private DateTimeOffset? _expiresAt;
 
     /// <summary>Creates the session actor for <paramref name="userId"/>; its name is the session id its log lines carry.</summary>
-    public ClientActor(ulong userId, IActorRef directory, ClientSettings settings, SessionSignals signals, RelayMetrics? metrics = null)
+    public ClientActor(ulong userId, IActorRef hub, ClientSettings settings, SessionSignals signals, RelayMetrics? metrics = null)
     {
         _userId = userId;
-        _directory = directory;
+        _hub = hub;
         _settings = settings;
         _signals = signals;
         _metrics = metrics;
@@ -65,6 +65,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         Receive<SendSettled>(_ => _sendCredit.Return());
         Receive<Deliver>(m => Enqueue(m.Payload, KindOf(m)));
         Receive<CloseSession>(BeginClose);
+        Receive<GoAway>(_ => BeginClose(CloseSession.GoingAway));
         Receive<ReadPumpStopped>(OnReadPumpStopped);
         Receive<CloseTimedOut>(_ => _socket?.Abort());
         Receive<ExpireSessionAt>(OnExpireSessionAt);
@@ -79,22 +80,22 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     /// <inheritdoc />
     public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <summary>Props for one session of <paramref name="userId"/> registered with <paramref name="directory"/>.</summary>
-    public static Props GetProps(ulong userId, IActorRef directory, ClientSettings settings, SessionSignals signals, RelayMetrics? metrics = null) =>
-        Akka.Actor.Props.CreateBy(new ClientActorProducer(userId, directory, settings, signals, metrics));
+    /// <summary>Props for one session of <paramref name="userId"/> registered with <paramref name="hub"/>.</summary>
+    public static Props GetProps(ulong userId, IActorRef hub, ClientSettings settings, SessionSignals signals, RelayMetrics? metrics = null) =>
+        Akka.Actor.Props.CreateBy(new ClientActorProducer(userId, hub, settings, signals, metrics));
 
     /// <summary>The session's id: its actor's name (the hosting layer names it after the request).</summary>
     private string SessionId => Self.Path.Name;
 
     /// <inheritdoc />
-    protected override void PreStart() => _directory.Tell(new Register(_userId, Self));
+    protected override void PreStart() => _hub.Tell(new Register(_userId, Self));
 
     /// <inheritdoc />
     protected override void PostStop()
     {
         if (_registered)
         {
-            _directory.Tell(new Unregister(_userId, Self));
+            _hub.Tell(new Unregister(_userId, Self));
         }
 
         _signals.Admit(new Admission.Refused(RefusalReason.Draining, "session ended before it was admitted"));
@@ -102,7 +103,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         {
             var end = _end ?? SessionEnd.Stopped;
             _metrics?.Untrack(_outbox);
-            _metrics?.SessionClosed(end);
+            _metrics?.SessionClosed(end.Code, end.Cause);
             _log.Debug("Session {SessionId} of user {UserId} ended: {CloseCause} ({CloseCode})", SessionId, _userId, end.Cause, end.Code);
         }
 
@@ -163,7 +164,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         // Once closing, nothing more from this client is relayed.
         if (!_closing)
         {
-            _directory.Tell(message);
+            _hub.Tell(message);
         }
     }
 
@@ -273,7 +274,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         if (_registered)
         {
             _registered = false;
-            _directory.Tell(new Unregister(_userId, Self));
+            _hub.Tell(new Unregister(_userId, Self));
         }
     }
 }

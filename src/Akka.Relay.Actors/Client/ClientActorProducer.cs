@@ -11,15 +11,15 @@ namespace Akka.Relay.Actors.Client;
 internal sealed class ClientActorProducer : IIndirectActorProducer
 {
     private readonly ulong _userId;
-    private readonly IActorRef _directory;
+    private readonly IActorRef _hub;
     private readonly ClientSettings _settings;
     private readonly SessionSignals _signals;
     private readonly RelayMetrics? _metrics;
 
-    public ClientActorProducer(ulong userId, IActorRef directory, ClientSettings settings, SessionSignals signals, RelayMetrics? metrics)
+    public ClientActorProducer(ulong userId, IActorRef hub, ClientSettings settings, SessionSignals signals, RelayMetrics? metrics)
     {
         _userId = userId;
-        _directory = directory;
+        _hub = hub;
         _settings = settings;
         _signals = signals;
         _metrics = metrics;
@@ -29,7 +29,7 @@ internal sealed class ClientActorProducer : IIndirectActorProducer
     public Type ActorType => typeof(ClientActor);
 
     /// <inheritdoc />
-    public ActorBase Produce() => new ClientActor(_userId, _directory, _settings, _signals, _metrics);
+    public ActorBase Produce() => new ClientActor(_userId, _hub, _settings, _signals, _metrics);
 
     /// <inheritdoc />
     public void Release(ActorBase actor)

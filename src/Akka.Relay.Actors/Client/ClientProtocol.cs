@@ -54,7 +54,7 @@ internal sealed record InboundBroadcast(byte[] Payload);
 internal sealed record InboundRejected(string Reason);
 
 /// <summary>From the read pump: it has stopped (close frame, dropped connection, or abort), and how.</summary>
-internal sealed record ReadPumpStopped(Telemetry.ReadEnd End);
+internal sealed record ReadPumpStopped(ReadEnd End);
 
 /// <summary>Both pumps have ended: the socket is no longer touched.</summary>
 internal sealed record PumpsStopped

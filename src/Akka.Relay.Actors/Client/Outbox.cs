@@ -9,7 +9,7 @@ namespace Akka.Relay.Actors.Client;
 /// one SendAsync is ever in flight. The actor only enqueues and never waits: a full queue
 /// is reported back as false.
 /// </summary>
-internal sealed class Outbox
+internal sealed class Outbox : IOutboundQueue
 {
     private readonly Channel<byte[]> _queue;
     private readonly RelayMetrics? _metrics;

@@ -1,6 +1,6 @@
 namespace Akka.Relay.Actors.Client;
 
-/// <summary>The outcome of asking the directory to admit a new session.</summary>
+/// <summary>The outcome of asking the hub to admit a new session.</summary>
 public abstract record Admission
 {
     /// <summary>Registered: go ahead with the WebSocket upgrade.</summary>
@@ -19,7 +19,7 @@ public sealed class SessionSignals
     private readonly TaskCompletionSource<Admission> _admission = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Completes when the directory accepted or refused the session.</summary>
+    /// <summary>Completes when the hub accepted or refused the session.</summary>
     public Task<Admission> Admission => _admission.Task;
 
     /// <summary>Completes once the socket will never be touched again (both pumps ended, or never started).</summary>

@@ -2,11 +2,11 @@ using Akka.Actor;
 
 namespace Akka.Relay.Actors.Hub;
 
-// The messages a session actor exchanges with its directory (on one node, the HubActor).
-// A clustered directory answers the same messages, so ClientActor never needs to know
-// which one it talks to.
+// The hub contract: the messages a session actor exchanges with its node's hub. Both homes of the
+// contract (HubActor alone, ClusterHubActor in a cluster) answer them the same way, so ClientActor
+// never needs to know which one it talks to.
 
-/// <summary>Asks the directory to register <paramref name="Session"/> as a session of <paramref name="UserId"/>.</summary>
+/// <summary>Asks the hub to register <paramref name="Session"/> as a session of <paramref name="UserId"/>.</summary>
 public sealed record Register(ulong UserId, IActorRef Session);
 
 /// <summary>The session was registered and will receive what is sent to its user.</summary>
@@ -35,7 +35,7 @@ public sealed record SendToUser(ulong Receiver, byte[] Payload);
 public sealed record SendAck(ulong Receiver, bool Delivered)
 {
     /// <summary>
-    /// False when the answer is the hub's guess after the directory stayed silent past its deadline: the SEND may
+    /// False when the answer is the hub's guess after the cluster stayed silent past its deadline: the SEND may
     /// still be in flight, so the session keeps counting it until <see cref="SendSettled"/> follows.
     /// </summary>
     public bool Settled { get; init; } = true;
@@ -58,6 +58,13 @@ public sealed record Deliver(byte[] Payload)
     public bool Broadcast { get; init; }
 }
 
+/// <summary>From the hub to a session: the node is shutting down, close with 1001 after what is already queued.</summary>
+public sealed record GoAway
+{
+    /// <summary>The single instance.</summary>
+    public static readonly GoAway Instance = new();
+}
+
 /// <summary>Refuse new sessions, close every session with 1001, and answer <see cref="SessionsDrained"/> once none is left.</summary>
 public sealed record DrainSessions
 {
@@ -72,17 +79,17 @@ public sealed record SessionsDrained
     public static readonly SessionsDrained Instance = new();
 }
 
-/// <summary>Asks the directory for its counts.</summary>
+/// <summary>Asks the hub for its counts of this node's users and sessions.</summary>
 public sealed record GetHubStats
 {
     /// <summary>The single instance.</summary>
     public static readonly GetHubStats Instance = new();
 }
 
-/// <summary>How many users and sessions the directory holds.</summary>
+/// <summary>How many users and sessions this node's hub holds.</summary>
 public sealed record HubStats(int Users, int Sessions);
 
-/// <summary>Asks the directory how many sessions <paramref name="UserId"/> holds (across the cluster, when clustered).</summary>
+/// <summary>Asks the hub how many sessions <paramref name="UserId"/> holds (across the cluster, when clustered).</summary>
 public sealed record GetUserSessions(ulong UserId);
 
 /// <summary>The answer to <see cref="GetUserSessions"/>: the user's reachable sessions; 0 means not online.</summary>

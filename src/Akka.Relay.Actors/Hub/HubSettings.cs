@@ -5,12 +5,6 @@ namespace Akka.Relay.Actors.Hub;
 public sealed record HubSettings(int MaxSessionsPerUser)
 {
     /// <summary>
-    /// In a cluster, how long a SEND may wait for the receiver's directory to answer before the
-    /// sender is told "not online" (only happens while a crashed node's users are being moved).
-    /// </summary>
-    public TimeSpan DirectoryAnswerTimeout { get; init; } = TimeSpan.FromSeconds(5);
-
-    /// <summary>
     /// How long a drain spreads its 1001 closes over, so the clients of a stopping node do not all reconnect
     /// in the same second. Zero closes every session at once.
     /// </summary>

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using Akka.Relay.Actors.Client;
 using Akka.Relay.Protocol;
 
 namespace Akka.Relay.Actors.Telemetry;
@@ -35,7 +34,7 @@ public sealed class RelayMetrics
     private readonly Counter<long> _sessionsClosed;
     private readonly Counter<long> _bytesReceived;
     private readonly Counter<long> _bytesSent;
-    private readonly ConcurrentDictionary<Outbox, byte> _outboxes = new();
+    private readonly ConcurrentDictionary<IOutboundQueue, byte> _outboxes = new();
     private int _users;
     private int _sessions;
 
@@ -80,23 +79,23 @@ public sealed class RelayMetrics
 
     internal void SessionOpened() => _sessionsOpened.Add(1);
 
-    internal void SessionClosed(SessionEnd end) =>
-        _sessionsClosed.Add(1, new KeyValuePair<string, object?>("code", end.Code), new KeyValuePair<string, object?>("cause", end.Cause));
+    internal void SessionClosed(string code, string cause) =>
+        _sessionsClosed.Add(1, new KeyValuePair<string, object?>("code", code), new KeyValuePair<string, object?>("cause", cause));
 
     internal void BytesReceived(int count) => _bytesReceived.Add(count);
 
     internal void BytesSent(int count) => _bytesSent.Add(count);
 
     /// <summary>The hub's current counts, read by the gauges at scrape time (the hub never waits for a reader).</summary>
-    internal void PublishDirectory(int users, int sessions)
+    internal void PublishSessionCounts(int users, int sessions)
     {
         Volatile.Write(ref _users, users);
         Volatile.Write(ref _sessions, sessions);
     }
 
-    internal void Track(Outbox outbox) => _outboxes.TryAdd(outbox, 0);
+    internal void Track(IOutboundQueue queue) => _outboxes.TryAdd(queue, 0);
 
-    internal void Untrack(Outbox outbox) => _outboxes.TryRemove(outbox, out _);
+    internal void Untrack(IOutboundQueue queue) => _outboxes.TryRemove(queue, out _);
 
     private long ObserveQueued()
     {
@@ -127,4 +126,11 @@ internal enum OutboundKind
     Send,
     Broadcast,
     System,
+}
+
+/// <summary>A session's outbound queue, as the queue gauges read it.</summary>
+internal interface IOutboundQueue
+{
+    /// <summary>Messages waiting to be written.</summary>
+    int Count { get; }
 }

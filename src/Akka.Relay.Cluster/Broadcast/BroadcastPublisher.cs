@@ -1,6 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster.Tools.PublishSubscribe;
-using Akka.Relay.Actors.Directory;
+using Akka.Relay.Cluster.Directory;
 using Akka.Relay.Actors.Hub;
 
 namespace Akka.Relay.Cluster.Broadcast;

@@ -1,5 +1,5 @@
 using Akka.Actor;
-using Akka.Relay.Actors.Directory;
+using Akka.Relay.Cluster.Directory;
 
 namespace Akka.Relay.Cluster.Delivery;
 

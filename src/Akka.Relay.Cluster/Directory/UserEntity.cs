@@ -2,7 +2,6 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using Akka.Event;
-using Akka.Relay.Actors.Directory;
 using Akka.Relay.Actors.Hub;
 using Akka.Relay.Cluster.Delivery;
 using AkkaCluster = Akka.Cluster.Cluster;
@@ -66,7 +65,7 @@ public sealed class UserEntity : ReceiveActor, IWithStash, IWithTimers
             var live = member.Status is MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Leaving;
             if (live && !_cluster.State.Unreachable.Contains(member))
             {
-                Context.ActorSelection(new RootActorPath(member.Address) / "user" / HubActor.Name).Tell(new ReportSessions(_userId));
+                Context.ActorSelection(new RootActorPath(member.Address) / "user" / HubActorBase.Name).Tell(new ReportSessions(_userId));
                 _awaitedReports++;
             }
         }

@@ -1,5 +1,4 @@
 using Akka.Cluster.Sharding;
-using Akka.Relay.Actors.Directory;
 using Akka.Relay.Actors.Hub;
 
 namespace Akka.Relay.Cluster.Directory;

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using Akka.Actor;
-using Akka.Relay.Actors.Directory;
+using Akka.Relay.Cluster.Directory;
 using Akka.Relay.Actors.Hub;
 using Akka.Serialization;
 using AkkaSerialization = Akka.Serialization.Serialization;

@@ -17,14 +17,14 @@ namespace Akka.Relay.Server.Api;
 /// </summary>
 public sealed class ServerApi
 {
-    private readonly IRequiredActor<HubActor> _hub;
+    private readonly IRequiredActor<HubActorBase> _hub;
     private readonly ActorSystem _system;
     private readonly IOptions<RelayOptions> _relay;
     private readonly IOptions<RelayApiOptions> _api;
     private readonly IOptions<RelayClusterOptions> _cluster;
 
     /// <summary>Creates the handlers.</summary>
-    public ServerApi(IRequiredActor<HubActor> hub, ActorSystem system, IOptions<RelayOptions> relay, IOptions<RelayApiOptions> api, IOptions<RelayClusterOptions> cluster)
+    public ServerApi(IRequiredActor<HubActorBase> hub, ActorSystem system, IOptions<RelayOptions> relay, IOptions<RelayApiOptions> api, IOptions<RelayClusterOptions> cluster)
     {
         _hub = hub;
         _system = system;
@@ -182,7 +182,7 @@ public sealed class ServerApi
     {
         try
         {
-            var hub = _system.ActorSelection(new RootActorPath(address) / "user" / HubActor.Name);
+            var hub = _system.ActorSelection(new RootActorPath(address) / "user" / HubActorBase.Name);
             var stats = await hub.Ask<HubStats>(GetHubStats.Instance, Timeout, cancellation);
             return new NodeStats(address.ToString(), stats.Users, stats.Sessions);
         }

@@ -9,10 +9,10 @@ namespace Akka.Relay.Server.Health;
 public sealed class ActorSystemHealthCheck : IHealthCheck
 {
     private readonly ActorSystem _system;
-    private readonly IRequiredActor<HubActor> _hub;
+    private readonly IRequiredActor<HubActorBase> _hub;
 
     /// <summary>Creates the check.</summary>
-    public ActorSystemHealthCheck(ActorSystem system, IRequiredActor<HubActor> hub)
+    public ActorSystemHealthCheck(ActorSystem system, IRequiredActor<HubActorBase> hub)
     {
         _system = system;
         _hub = hub;

@@ -77,7 +77,7 @@ public static class RelayApp
             {
                 // Alone, the hub is its own per-user directory.
                 akka.WithActors((system, registry) =>
-                    registry.Register<HubActor>(system.ActorOf(HubActor.GetProps(hubSettings, metrics), HubActor.Name)));
+                    registry.Register<HubActorBase>(system.ActorOf(HubActor.GetProps(hubSettings, metrics), HubActorBase.Name)));
             }
 
             // Added last, so environment variables such as AKKA__LOGLEVEL=DEBUG win over every file.

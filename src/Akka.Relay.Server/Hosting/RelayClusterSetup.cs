@@ -7,6 +7,7 @@ using Akka.Relay.Actors.Telemetry;
 using Akka.Relay.Cluster.Broadcast;
 using Akka.Relay.Cluster.Delivery;
 using Akka.Relay.Cluster.Directory;
+using Akka.Relay.Cluster.Hub;
 using Akka.Relay.Cluster.Membership;
 using Akka.Relay.Cluster.Serialization;
 using Akka.Remote.Hosting;
@@ -73,11 +74,12 @@ public static class RelayClusterSetup
                 var mediator = DistributedPubSub.Get(system).Mediator;
                 var publisher = system.ActorOf(BroadcastPublisher.GetProps(mediator), "broadcast-publisher");
                 var directory = registry.Get<UserEntity>();
-                var settings = hubSettings with { DirectoryAnswerTimeout = cluster.SendAnswerTimeout };
-                var hub = system.ActorOf(HubActor.GetProps(settings, directory, publisher, metrics), HubActor.Name);
+                var hub = system.ActorOf(
+                    ClusterHubActor.GetProps(hubSettings, new ClusterHubSettings(cluster.SendAnswerTimeout), directory, publisher, metrics),
+                    HubActorBase.Name);
                 // The publisher gets the acknowledgement; every node's hub receives each FanOut once.
                 mediator.Tell(new Subscribe(BroadcastPublisher.Topic, hub), publisher);
-                registry.Register<HubActor>(hub);
+                registry.Register<HubActorBase>(hub);
             });
     }
 }

@@ -18,7 +18,7 @@ namespace Akka.Relay.Server.Hosting;
 public sealed class RelayWebSocketEndpoint
 {
     private readonly ActorSystem _system;
-    private readonly IRequiredActor<HubActor> _hub;
+    private readonly IRequiredActor<HubActorBase> _hub;
     private readonly IOptions<RelayOptions> _options;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly DrainState _drain;
@@ -32,7 +32,7 @@ public sealed class RelayWebSocketEndpoint
     /// <summary>Creates the endpoint.</summary>
     public RelayWebSocketEndpoint(
         ActorSystem system,
-        IRequiredActor<HubActor> hub,
+        IRequiredActor<HubActorBase> hub,
         IOptions<RelayOptions> options,
         IHostApplicationLifetime lifetime,
         DrainState drain,

@@ -12,13 +12,13 @@ namespace Akka.Relay.Server.Hosting;
 /// </summary>
 public sealed class SessionDrainService : IHostedLifecycleService
 {
-    private readonly IRequiredActor<HubActor> _hub;
+    private readonly IRequiredActor<HubActorBase> _hub;
     private readonly DrainState _drain;
     private readonly IOptions<RelayOptions> _options;
     private readonly ILogger<SessionDrainService> _logger;
 
     /// <summary>Creates the service.</summary>
-    public SessionDrainService(IRequiredActor<HubActor> hub, DrainState drain, IOptions<RelayOptions> options, ILogger<SessionDrainService> logger)
+    public SessionDrainService(IRequiredActor<HubActorBase> hub, DrainState drain, IOptions<RelayOptions> options, ILogger<SessionDrainService> logger)
     {
         _hub = hub;
         _drain = drain;

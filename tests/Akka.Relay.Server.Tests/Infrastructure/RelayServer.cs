@@ -124,7 +124,7 @@ public sealed class RelayServer : IAsyncDisposable
     /// <summary>The hub's own count of users and sessions (what is registered right now).</summary>
     public async Task<HubStats> GetHubStatsAsync()
     {
-        var hub = await _app.Services.GetRequiredService<IRequiredActor<HubActor>>().GetAsync();
+        var hub = await _app.Services.GetRequiredService<IRequiredActor<HubActorBase>>().GetAsync();
         return await hub.Ask<HubStats>(GetHubStats.Instance, TimeSpan.FromSeconds(5));
     }
 

@@ -1,8 +1,8 @@
 using Akka.Actor;
 
-namespace Akka.Relay.Actors.Directory;
+namespace Akka.Relay.Cluster.Directory;
 
-// The messages between a node's HubActor and the per-user directory that is the single
+// The messages between a node's ClusterHubActor and the per-user directory that is the single
 // authority for one user id across a cluster (a sharded entity). On one node the hub is its
 // own directory and none of these are sent.
 

@@ -1,4 +1,4 @@
-namespace Akka.Relay.Actors.Directory;
+namespace Akka.Relay.Cluster.Delivery;
 
 /// <summary>
 /// Messages bound for other nodes, gathered per destination while an actor works through its mailbox and sent as

@@ -1,11 +1,12 @@
 using System.Text;
 using Akka.Actor;
-using Akka.Relay.Actors.Directory;
+using Akka.Relay.Cluster.Directory;
 using Akka.Relay.Actors.Hub;
+using Akka.Relay.Cluster.Hub;
 using Akka.TestKit;
 using Xunit.Abstractions;
 
-namespace Akka.Relay.Actors.Tests;
+namespace Akka.Relay.Cluster.Tests;
 
 /// <summary>The hub of a cluster node: a TestProbe stands in for the sharded per-user directory, others for sessions and other nodes' hubs.</summary>
 public sealed class ClusterHubSpec : Akka.TestKit.Xunit2.TestKit
@@ -118,8 +119,8 @@ public sealed class ClusterHubSpec : Akka.TestKit.Xunit2.TestKit
     {
         var directory = CreateTestProbe();
         var publisher = CreateTestProbe();
-        var settings = new HubSettings(MaxSessionsPerUser: 8) { DirectoryAnswerTimeout = AnswerTimeout };
-        return (Sys.ActorOf(HubActor.GetProps(settings, directory.Ref, publisher.Ref)), directory);
+        var props = ClusterHubActor.GetProps(new HubSettings(MaxSessionsPerUser: 8), new ClusterHubSettings(AnswerTimeout), directory.Ref, publisher.Ref);
+        return (Sys.ActorOf(props), directory);
     }
 
     /// <summary>The session SENDs to <paramref name="receiver"/>; the hub hands it to the directory.</summary>

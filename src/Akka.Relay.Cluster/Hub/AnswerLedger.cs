@@ -1,8 +1,9 @@
 using Akka.Actor;
 using Akka.Event;
-using Akka.Relay.Actors.Directory;
+using Akka.Relay.Actors.Hub;
+using Akka.Relay.Cluster.Directory;
 
-namespace Akka.Relay.Actors.Hub;
+namespace Akka.Relay.Cluster.Hub;
 
 /// <summary>
 /// A cluster hub's record of the SENDs it handed to directories: it passes the answers on in each session's SEND

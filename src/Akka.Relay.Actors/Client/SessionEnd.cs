@@ -1,8 +1,7 @@
 using System.Globalization;
 using System.Net.WebSockets;
-using Akka.Relay.Actors.Client;
 
-namespace Akka.Relay.Actors.Telemetry;
+namespace Akka.Relay.Actors.Client;
 
 /// <summary>
 /// How a session ended, as the tags of <c>relay.sessions.closed</c>: the close code the server sent or received

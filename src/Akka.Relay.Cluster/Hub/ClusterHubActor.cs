@@ -1,0 +1,178 @@
+using Akka.Actor;
+using Akka.Relay.Actors.Hub;
+using Akka.Relay.Actors.Telemetry;
+using Akka.Relay.Cluster.Delivery;
+using Akka.Relay.Cluster.Directory;
+
+namespace Akka.Relay.Cluster.Hub;
+
+/// <summary>
+/// The hub of a cluster node. It keeps this node's sessions (for delivery, fan-out, drain and the directory's
+/// rebuild queries) but decides nothing alone: the user's directory entity admits sessions under the cluster-wide
+/// cap and decides each SEND, and broadcasts go through the cluster-wide topic to every node's hub.
+/// </summary>
+/// <remarks>
+/// The route of a SEND: the session's <see cref="SendToUser"/> becomes a <see cref="RouteSend"/> to the receiver's
+/// <see cref="UserEntity"/>, which hands a <see cref="DeliverRouted"/> to the hub of every node holding a session of
+/// the receiver; each of those hubs delivers and answers this hub with a <see cref="SendRouted"/>, and the
+/// <see cref="AnswerLedger"/> passes the answers on in the session's SEND order as <see cref="SendAck"/>s.
+/// </remarks>
+public sealed class ClusterHubActor : HubActorBase
+{
+    private const string AnswerDeadlineTimerKey = "answer-deadlines";
+
+    // An answer is ~20 bytes on the wire: a full batch stays far below Akka.Remote's frame size limit.
+    private const int MaxAnswersPerBatch = 1024;
+
+    private readonly ClusterHubSettings _clusterSettings;
+    private readonly IActorRef _directory;
+    private readonly IActorRef _broadcastPublisher;
+
+    // The SENDs handed to directories, until each is answered (in SEND order) and settled.
+    private readonly AnswerLedger _answers;
+
+    // Answers for other nodes' hubs, sent as one batch per hub.
+    private readonly OutgoingBatches<IActorRef, SendRouted> _answersToSend = new(MaxAnswersPerBatch);
+
+    /// <summary>Creates the hub of a cluster node that defers to <paramref name="directory"/> and broadcasts through <paramref name="broadcastPublisher"/>.</summary>
+    public ClusterHubActor(HubSettings settings, ClusterHubSettings clusterSettings, IActorRef directory, IActorRef broadcastPublisher, RelayMetrics? metrics = null)
+        : base(settings, metrics)
+    {
+        _clusterSettings = clusterSettings;
+        _directory = directory;
+        _broadcastPublisher = broadcastPublisher;
+        _answers = new AnswerLedger(clusterSettings.AnswerTimeout, Log);
+        Receive<FanOut>(m => FanOutLocally(m.Payload));
+        Receive<SendRouted>(_answers.Answer);
+        Receive<DeliverRouted>(m => DeliverRouted(m, Sender));
+        Receive<DeliveryBatch>(OnDeliveryBatch);
+        Receive<AnswerBatch>(OnAnswerBatch);
+        Receive<FlushAnswers>(_ => _answersToSend.Flush(SendAnswerBatch));
+        Receive<CheckAnswerDeadlines>(_ => OnCheckAnswerDeadlines());
+        Receive<SessionClaimed>(OnSessionClaimed);
+        Receive<ClaimRefused>(OnClaimRefused);
+        Receive<ReportSessions>(m => Sender.Tell(new SessionsReport(m.UserId, LocalSessionsOf(m.UserId))));
+    }
+
+    /// <summary>Props for a cluster node's hub.</summary>
+    public static Props GetProps(HubSettings settings, ClusterHubSettings clusterSettings, IActorRef directory, IActorRef broadcastPublisher, RelayMetrics? metrics = null) =>
+        Akka.Actor.Props.Create(() => new ClusterHubActor(settings, clusterSettings, directory, broadcastPublisher, metrics));
+
+    /// <inheritdoc />
+    protected override void Admit(Register message)
+    {
+        // The user's directory entity decides (the cap is cluster-wide); its answer comes
+        // back here and is passed on. Watch now, so a drain waits for this session too.
+        Watch(message.Session);
+        _directory.Tell(new ClaimSession(message.UserId, message.Session));
+    }
+
+    /// <inheritdoc />
+    protected override void Send(SendToUser message)
+    {
+        _directory.Tell(new RouteSend(message.Receiver, message.Payload, _answers.Add(Sender, message.Receiver)));
+        if (!Timers.IsTimerActive(AnswerDeadlineTimerKey))
+        {
+            var period = TimeSpan.FromTicks(Math.Max(_clusterSettings.AnswerTimeout.Ticks / 4, TimeSpan.FromMilliseconds(100).Ticks));
+            Timers.StartPeriodicTimer(AnswerDeadlineTimerKey, CheckAnswerDeadlines.Instance, period);
+        }
+    }
+
+    /// <inheritdoc />
+    // Every node's hub, this one included, gets it back once as a FanOut.
+    protected override void Broadcast(BroadcastToAll message) => _broadcastPublisher.Tell(message);
+
+    /// <inheritdoc />
+    // The user's directory entity knows every node's sessions; it answers the asker directly.
+    protected override void CountSessions(GetUserSessions query) => _directory.Forward(query);
+
+    /// <inheritdoc />
+    protected override void Unrouted(ulong userId, IActorRef session) => _directory.Tell(new ReleaseSession(userId, session));
+
+    /// <inheritdoc />
+    protected override void Ended(IActorRef session) => _answers.Forget(session);
+
+    private void OnSessionClaimed(SessionClaimed claimed)
+    {
+        if (!IsLive(claimed.Session) || Draining)
+        {
+            // Stopped (or the node began draining) while the claim was in flight: give it back.
+            _directory.Tell(new ReleaseSession(claimed.UserId, claimed.Session));
+            if (IsLive(claimed.Session))
+            {
+                claimed.Session.Tell(new RegistrationRefused(claimed.UserId, RefusalReason.Draining, "server is shutting down"));
+            }
+
+            return;
+        }
+
+        if (!IsRouted(claimed.Session))
+        {
+            Route(claimed.UserId, claimed.Session);
+        }
+
+        claimed.Session.Tell(new Registered(claimed.UserId));
+    }
+
+    private void OnClaimRefused(ClaimRefused refused)
+    {
+        if (IsLive(refused.Session))
+        {
+            refused.Session.Tell(new RegistrationRefused(refused.UserId, RefusalReason.SessionLimit, refused.Detail));
+        }
+    }
+
+    private void OnDeliveryBatch(DeliveryBatch batch)
+    {
+        foreach (var delivery in batch.Deliveries)
+        {
+            DeliverRouted(delivery, Sender);
+        }
+    }
+
+    private void DeliverRouted(DeliverRouted message, IActorRef sendersHub)
+    {
+        // The receiver's directory decided; this node's sessions of the receiver get it, and the SEND's hub
+        // hears back from here, after the payload has crossed the network.
+        var answer = new SendRouted(message.Receiver, message.Sequence, DeliverLocally(message.Receiver, message.Payload), message.Hubs);
+        if (sendersHub is IInternalActorRef { IsLocal: true })
+        {
+            sendersHub.Tell(answer);
+            return;
+        }
+
+        if (_answersToSend.Add(sendersHub, answer, weight: 1, SendAnswerBatch))
+        {
+            Self.Tell(FlushAnswers.Instance);
+        }
+    }
+
+    private static void SendAnswerBatch(IActorRef hub, List<SendRouted> answers) => hub.Tell(new AnswerBatch(answers));
+
+    private void OnAnswerBatch(AnswerBatch batch)
+    {
+        foreach (var answer in batch.Answers)
+        {
+            _answers.Answer(answer);
+        }
+    }
+
+    private void OnCheckAnswerDeadlines()
+    {
+        _answers.CheckDeadlines();
+        if (!_answers.AnyUnsettled)
+        {
+            Timers.Cancel(AnswerDeadlineTimerKey);
+        }
+    }
+
+    private sealed class CheckAnswerDeadlines
+    {
+        public static readonly CheckAnswerDeadlines Instance = new();
+    }
+
+    private sealed class FlushAnswers
+    {
+        public static readonly FlushAnswers Instance = new();
+    }
+}
