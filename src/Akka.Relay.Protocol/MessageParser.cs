@@ -106,6 +106,11 @@ public static class MessageParser
         {
             return InboundMessage.Reject(ErrorReasons.InvalidJson);
         }
+        catch (InvalidOperationException)
+        {
+            // Comparing a key that escapes a lone surrogate ("\ud800") throws: no text can be read from it.
+            return InboundMessage.Reject(ErrorReasons.InvalidJson);
+        }
 
         if (type is not { } messageType)
         {
