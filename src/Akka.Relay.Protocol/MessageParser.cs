@@ -108,7 +108,7 @@ public static class MessageParser
         }
         catch (InvalidOperationException)
         {
-            // Comparing a key that escapes a lone surrogate ("\ud800") throws: no text can be read from it.
+            // A top-level key that escapes a lone surrogate ("\ud800"): no text can be read from it.
             return InboundMessage.Reject(ErrorReasons.InvalidJson);
         }
 
@@ -191,6 +191,13 @@ public static class MessageParser
         if (reader.CurrentDepth != 1)
         {
             return KnownField.None;
+        }
+
+        if (reader.ValueIsEscaped)
+        {
+            // Decoding the key throws (InvalidOperationException, below) if it escapes a lone surrogate; the
+            // comparisons alone would do so only for keys of the same length as a protocol field's.
+            _ = reader.GetString();
         }
 
         if (reader.ValueTextEquals("type"u8))

@@ -114,6 +114,7 @@ public sealed class MessageParserTests
     [InlineData("{'type':3}", ErrorReasons.InvalidJson)]
     [InlineData("{\"\\ud800\":1,\"type\":1,\"receiver\":2,\"content\":\"x\"}", ErrorReasons.InvalidJson)]
     [InlineData("{\"type\":1,\"receiver\":2,\"\\udc00x\":1}", ErrorReasons.InvalidJson)]
+    [InlineData("{\"type\":1,\"receiver\":2,\"a\\udc00b\":1}", ErrorReasons.InvalidJson)]
     [InlineData("[1,2]", ErrorReasons.NotAnObject)]
     [InlineData("\"text\"", ErrorReasons.NotAnObject)]
     [InlineData("3", ErrorReasons.NotAnObject)]
