@@ -56,6 +56,8 @@ public sealed class RelayWebSocketEndpoint
         {
             RateLimit = rateLimit.Value.ToSettings(),
             MaxUnansweredSends = options.Value.MaxUnansweredSends,
+            SlowConsumerTimeout = options.Value.SlowConsumerTimeout,
+            OutboundQueueMaxBytes = options.Value.OutboundQueueMaxBytes,
         });
         _logger = logger;
         _metrics = metrics;
