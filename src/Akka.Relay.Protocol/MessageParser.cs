@@ -123,6 +123,11 @@ public static class MessageParser
         {
             return InboundMessage.Reject(ErrorReasons.InvalidJson);
         }
+        catch (InvalidOperationException)
+        {
+            // A top-level key that escapes a lone surrogate ("\ud800"): no text can be read from it.
+            return InboundMessage.Reject(ErrorReasons.InvalidJson);
+        }
 
         if (type is not { } messageType)
         {
@@ -207,6 +212,13 @@ public static class MessageParser
         if (reader.CurrentDepth != 1)
         {
             return KnownField.None;
+        }
+
+        if (reader.ValueIsEscaped)
+        {
+            // Decoding the key throws (InvalidOperationException, below) if it escapes a lone surrogate; the
+            // comparisons alone would do so only for keys of the same length as a protocol field's.
+            _ = reader.GetString();
         }
 
         if (reader.ValueTextEquals("type"u8))

@@ -296,6 +296,32 @@ public sealed class ClientActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task A_client_that_keeps_reading_is_not_closed_by_a_burst_far_longer_than_its_queue()
+    {
+        // Only a reader whose socket stops draining is a slow consumer; a burst may outrun a prompt one.
+        var settings = DefaultSettings with { OutboundQueueCapacity = 4, OutboundQueueMaxBytes = 1024 * 1024 };
+        await using var session = await StartSessionAsync(settings);
+        const int burst = 3000;
+
+        for (var i = 0; i < burst; i++)
+        {
+            session.Actor.Tell(new Deliver(Encoding.UTF8.GetBytes($"{{\"sender\":3,\"type\":3,\"content\":\"{i}\"}}")));
+        }
+
+        for (var i = 0; i < burst; i++)
+        {
+            var received = await session.Client.ReceiveMessageAsync(Timeout);
+            Assert.Equal(WebSocketMessageType.Text, received.Type);
+            Assert.Equal($"{{\"sender\":3,\"type\":3,\"content\":\"{i}\"}}", received.Text);
+        }
+
+        // Still registered and open: the next message arrives too.
+        session.Actor.Tell(new Deliver("{\"sender\":3,\"type\":3,\"content\":\"after\"}"u8.ToArray()));
+        Assert.Equal("{\"sender\":3,\"type\":3,\"content\":\"after\"}", await session.Client.ReceiveTextAsync(Timeout));
+        await session.Directory.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
     public async Task A_message_over_the_size_limit_closes_with_1009()
     {
         await using var session = await StartSessionAsync();

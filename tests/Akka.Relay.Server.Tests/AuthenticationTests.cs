@@ -113,6 +113,13 @@ public sealed class AuthenticationTests : IClassFixture<AuthServerFixture>
         Add("signature cut off", good[..good.LastIndexOf('.')] + ".");
         Add("payload tampered", good.Split('.')[0] + "." + TestTokens.Sign(Claims(user + 1)).Split('.')[1] + "." + good.Split('.')[2]);
         Add("not a JWT", "not-a-token");
+        // DateTime ends at 9999-12-31T23:59:59Z (253402300799).
+        var pastYear9999 = Claims(user);
+        pastYear9999["exp"] = 253402300800L;
+        Add("expiring after the year 9999", TestTokens.Sign(pastYear9999));
+        var farFuture = Claims(user);
+        farFuture["exp"] = long.MaxValue;
+        Add("expiring at the largest JWT time", TestTokens.Sign(farFuture));
         return data;
     }
 
@@ -238,6 +245,31 @@ public sealed class AuthenticationTests : IClassFixture<AuthServerFixture>
         await using var bob = await server.ConnectWithQueryTokenAsync(b, TestTokens.For(b));
         await Probe.RoundTripAsync(alice, a, bob, b);
         Assert.Equal(HttpStatusCode.Unauthorized, await RelayServer.ExpectRefusedAsync(server.WebSocketUri(Ids.Next().ToString())));
+    }
+
+    [Fact]
+    public async Task A_token_expiring_in_the_last_second_of_the_year_9999_opens_a_session_with_the_default_clock_skew()
+    {
+        // Its session end (exp + skew) lies past DateTimeOffset.MaxValue.
+        await using var server = await RelayServer.StartAsync(("Relay:Auth:SigningKey", TestTokens.Key));
+        var (a, b) = (Ids.Next(), Ids.Next());
+        Dictionary<string, object> LastSecond(ulong subject) => new()
+        {
+            ["sub"] = subject.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["exp"] = 253402300799L,
+        };
+
+        await using var alice = await server.ConnectAsync(a.ToString(), o => o.SetRequestHeader("Authorization", "Bearer " + TestTokens.Sign(LastSecond(a))));
+        await using var bob = await server.ConnectWithQueryTokenAsync(b, TestTokens.Sign(LastSecond(b)));
+        await Probe.RoundTripAsync(alice, a, bob, b);
+        await Probe.RoundTripAsync(bob, b, alice, a);
+
+        // One second later is past what a date can hold: refused like any bad token, not a 500.
+        var beyond = LastSecond(a);
+        beyond["exp"] = 253402300800L;
+        var refused = await server.RefusedUpgradeAsync("ws/" + a, r => r.Headers.Authorization = new AuthenticationHeaderValue("Bearer", TestTokens.Sign(beyond)));
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.Status);
+        RelayServer.AssertErrorBody(refused.ContentType, refused.Body);
     }
 
     [Fact]

@@ -88,6 +88,8 @@ public sealed class ErrorReplyTests : IClassFixture<ServerFixture>
         { "comment", """{"type":1,"receiver":{R},/* hi */"content":"x"}""", "json" },
         { "bad escape", """{"type":1,"receiver":{R},"content":"\x"}""", "json" },
         { "control character in string", "{\"type\":1,\"receiver\":{R},\"content\":\"a\u0001b\"}", "json" },
+        { "key with a lone surrogate escape", """{"\ud800":1,"type":1,"receiver":{R},"content":"x"}""", "json" },
+        { "key with a lone low surrogate escape", """{"type":1,"receiver":{R},"a\udc00b":2,"content":"x"}""", "json" },
         { "nested too deeply", "{\"type\":1,\"receiver\":{R},\"content\":\"x\",\"deep\":" + Deep(40) + "}", "json" },
         { "array", """[{"type":1,"receiver":{R},"content":"x"}]""", "object" },
         { "string", "\"{\\\"type\\\":1}\"", "object" },

@@ -84,6 +84,52 @@ public sealed class HandshakeTests : IClassFixture<ServerFixture>
         await Probe.AssertOfflineAsync(prober, userId);
     }
 
+    private async Task<(string Header, string Body)> RawRequestAsync(string requestLine, string headers)
+    {
+        await using var raw = await RawWebSocket.ConnectTcpAsync(_server.BaseUri);
+        var key = Convert.ToBase64String(Guid.NewGuid().ToByteArray());
+        await raw.SendRawAsync(System.Text.Encoding.ASCII.GetBytes(
+            $"{requestLine}\r\nHost: {_server.BaseUri.Authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n{headers}\r\n"));
+        return await raw.ReadHttpResponseAsync();
+    }
+
+    private static void AssertRefused(string header, string body, int status)
+    {
+        Assert.Matches($"^HTTP/1\\.[01] {status} ", header);
+        var contentType = header.Split("\r\n").Select(l => l.Split(':', 2)).Where(p => p.Length == 2 && p[0].Equals("Content-Type", StringComparison.OrdinalIgnoreCase)).Select(p => p[1].Trim().Split(';')[0]).FirstOrDefault();
+        RelayServer.AssertErrorBody(contentType, body);
+    }
+
+    [Fact]
+    public async Task An_upgrade_over_HTTP_1_0_is_refused_with_400_and_registers_nothing()
+    {
+        // RFC 6455 4.1: the handshake is an HTTP/1.1 (or later) GET.
+        var userId = Ids.Next();
+        var (header, body) = await RawRequestAsync($"GET /ws/{userId} HTTP/1.0", "Sec-WebSocket-Version: 13\r\n");
+
+        AssertRefused(header, body, 400);
+        Assert.Contains("HTTP/1.1", body, StringComparison.Ordinal);
+        await using var prober = await _server.ConnectAsync(Ids.Next());
+        await Probe.AssertOfflineAsync(prober, userId);
+    }
+
+    [Theory]
+    [InlineData("Sec-WebSocket-Version: 8\r\n")]
+    [InlineData("Sec-WebSocket-Version: 14\r\n")]
+    [InlineData("Sec-WebSocket-Version: thirteen\r\n")]
+    [InlineData("")]
+    public async Task An_unsupported_WebSocket_version_is_refused_with_426_naming_version_13(string versionHeader)
+    {
+        // RFC 6455 4.4: the answer names the version(s) the server speaks.
+        var userId = Ids.Next();
+        var (header, body) = await RawRequestAsync($"GET /ws/{userId} HTTP/1.1", versionHeader);
+
+        AssertRefused(header, body, 426);
+        Assert.Contains("\r\nSec-WebSocket-Version: 13\r\n", header, StringComparison.OrdinalIgnoreCase);
+        await using var prober = await _server.ConnectAsync(Ids.Next());
+        await Probe.AssertOfflineAsync(prober, userId);
+    }
+
     [Fact]
     public async Task Without_an_allow_list_any_origin_is_accepted()
     {

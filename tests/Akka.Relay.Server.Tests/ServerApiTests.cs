@@ -243,6 +243,9 @@ public sealed class ServerApiTests : IClassFixture<ApiServerFixture>
         { "content like an ack", """{"receiver":5,"content":"success send"}""" },
         { "content like an error", """{"receiver":5,"content":"error: forged"}""" },
         { "duplicate receiver", """{"receiver":5,"receiver":6,"content":"x"}""" },
+        { "content with a lone surrogate escape", """{"receiver":5,"content":"a\ud800b"}""" },
+        { "key with a lone surrogate escape", """{"\ud800":1,"receiver":5,"content":"x"}""" },
+        { "unknown key with a lone low surrogate escape", """{"receiver":5,"x\udc00":1,"content":"x"}""" },
         { "content over the limit once encoded", $$"""{"receiver":5,"content":"{{new string('x', 470)}}"}""" },
         { "content over the limit through escapes", $$"""{"receiver":5,"content":"{{string.Concat(Enumerable.Repeat("\\n", 240))}}"}""" },
     };
@@ -279,6 +282,8 @@ public sealed class ServerApiTests : IClassFixture<ApiServerFixture>
         using var api = Api();
         AssertError(HttpStatusCode.BadRequest, await api.PostAsync("api/broadcast", """{"content":7}"""));
         AssertError(HttpStatusCode.BadRequest, await api.PostAsync("api/broadcast", """{"content":"not online"}"""));
+        AssertError(HttpStatusCode.BadRequest, await api.PostAsync("api/broadcast", """{"content":"\udfff"}"""));
+        AssertError(HttpStatusCode.BadRequest, await api.PostAsync("api/broadcast", """{"\ud800":"x","content":"y"}"""));
         AssertError(HttpStatusCode.BadRequest, await api.PostAsync("api/broadcast", $$"""{"content":"{{new string('y', 500)}}"}"""));
         foreach (var id in new[] { "0", "abc", "-1", "18446744073709551616", "1.5" })
         {

@@ -166,6 +166,61 @@ public sealed class SlowConsumerTests
     }
 
     [Fact]
+    public async Task A_stalled_receiver_is_closed_once_its_socket_stops_draining_long_before_the_memory_bound()
+    {
+        // A memory bound far above anything this test sends: only the stall rule (a queue over capacity whose
+        // socket write has not finished for SlowConsumerTimeout) can close the stalled client.
+        const long bound = 256L * 1024 * 1024;
+        await using var server = await RelayServer.StartAsync(
+            ("Relay:OutboundQueueCapacity", Capacity.ToString(CultureInfo.InvariantCulture)),
+            ("Relay:OutboundQueueMaxBytes", bound.ToString(CultureInfo.InvariantCulture)),
+            ("Relay:SlowConsumerTimeout", "00:00:01"),
+            ("Relay:CloseTimeout", "00:00:30"));
+        var (f, v) = (Ids.Next(), Ids.Next());
+        await using var flooder = await server.ConnectAsync(f);
+        await using var victim = await server.ConnectStalledAsync(v);
+
+        var seq = 0;
+        var accepted = 0L;
+        var offline = false;
+        while (!offline)
+        {
+            for (var i = 0; i < Window * 2; i++)
+            {
+                await flooder.SendTextAsync(Flood(v, seq++));
+            }
+
+            for (var i = 0; i < Window * 2; i++)
+            {
+                var ack = await flooder.ReceiveTextAsync();
+                if (!offline && ack == Wire.SuccessSend(v))
+                {
+                    accepted += Flood(v, 0).Length;
+                    continue;
+                }
+
+                Assert.Equal(Wire.NotOnline(v), ack);
+                offline = true;
+            }
+
+            Assert.True(accepted < bound / 4, $"the stalled client was not closed before {accepted} bytes were queued for it");
+        }
+
+        var got = await AssertClosedAsSlowConsumerAsync(victim, k => Flood(v, k), f);
+        Assert.True(got < seq);
+        await Probe.AssertOfflineAsync(flooder, v);
+    }
+
+    [Theory]
+    [InlineData("Relay:SlowConsumerTimeout", "00:00:00", "Relay:SlowConsumerTimeout")]
+    [InlineData("Relay:OutboundQueueMaxBytes", "100", "Relay:OutboundQueueMaxBytes")]
+    public async Task A_bad_slow_consumer_setting_stops_the_server_with_a_message_naming_it(string key, string value, string named)
+    {
+        var failure = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => RelayServer.StartAsync((key, value)));
+        Assert.Contains(named, failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Only_the_stalled_session_of_a_user_is_closed_its_reading_session_gets_every_message()
     {
         await using var server = await StartAsync();

@@ -43,8 +43,8 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         _settings = settings;
         _signals = signals;
         _metrics = metrics;
-        _outbox = new Outbox(settings.OutboundQueueCapacity, metrics);
         _sendCredit = new SendCredit(settings.MaxUnansweredSends);
+        _outbox = new Outbox(settings, _sendCredit, metrics);
 
         Receive<Registered>(_ => OnRegistered());
         Receive<RegistrationRefused>(OnRefused);
@@ -171,7 +171,8 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     private void OnRejected(InboundRejected rejected)
     {
         _metrics?.MessageReceived(InboundKind.Rejected);
-        if (Enqueue(SystemMessages.Error(_userId, rejected.Reason), OutboundKind.System))
+        // The read pump took a credit for it: given back once the error reply is written.
+        if (Enqueue(SystemMessages.Error(_userId, rejected.Reason), OutboundKind.System, returnsCredit: true))
         {
             _metrics?.ErrorReply(rejected.Reason);
         }
@@ -179,12 +180,10 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
 
     private void OnAck(SendAck ack)
     {
-        if (ack.Settled)
-        {
-            _sendCredit.Return();
-        }
-
-        if (Enqueue(ack.Delivered ? SystemMessages.SuccessSend(ack.Receiver) : SystemMessages.NotOnline(ack.Receiver), OutboundKind.System))
+        // A settled SEND's credit comes back once its ack is written, not when it is queued: a client that writes
+        // faster than its acks go out is slowed down by its own acks instead of overflowing its queue with them.
+        // An unsettled one's comes back with SendSettled.
+        if (Enqueue(ack.Delivered ? SystemMessages.SuccessSend(ack.Receiver) : SystemMessages.NotOnline(ack.Receiver), OutboundKind.System, returnsCredit: ack.Settled))
         {
             _metrics?.Ack(ack.Delivered);
         }
@@ -195,16 +194,16 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         : deliver.Broadcast ? OutboundKind.Broadcast
         : OutboundKind.Send;
 
-    private bool Enqueue(byte[] payload, OutboundKind kind)
+    private bool Enqueue(byte[] payload, OutboundKind kind, bool returnsCredit = false)
     {
         if (_closing)
         {
             return false;
         }
 
-        if (!_outbox.TryEnqueue(payload))
+        if (!_outbox.TryEnqueue(payload, returnsCredit))
         {
-            _log.Warning("Session {SessionId} of user {UserId} is a slow consumer ({QueueCapacity} messages queued): closing it", SessionId, _userId, _settings.OutboundQueueCapacity);
+            _log.Warning("Session {SessionId} of user {UserId} is a slow consumer ({QueuedMessages} messages, {QueuedBytes} bytes queued): closing it", SessionId, _userId, _outbox.Count, _outbox.Bytes);
             BeginClose(CloseSession.SlowConsumer);
             return false;
         }

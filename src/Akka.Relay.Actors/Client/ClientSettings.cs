@@ -2,13 +2,25 @@ namespace Akka.Relay.Actors.Client;
 
 /// <summary>Per-session limits.</summary>
 /// <param name="MaxMessageBytes">Largest accepted message after reassembly; larger closes with 1009.</param>
-/// <param name="OutboundQueueCapacity">Messages queued for one session before it counts as a slow consumer.</param>
+/// <param name="OutboundQueueCapacity">Messages queued for one session past which it is closed as a slow consumer if its socket has also stopped draining (<see cref="SlowConsumerTimeout"/>).</param>
 /// <param name="CloseTimeout">How long a server-initiated close may take before the connection is aborted.</param>
 public sealed record ClientSettings(int MaxMessageBytes, int OutboundQueueCapacity, TimeSpan CloseTimeout)
 {
     /// <summary>The per-session message rate limit; null (the default) means none.</summary>
     public RateLimitSettings? RateLimit { get; init; }
 
-    /// <summary>SENDs a session may have unanswered; at the limit the server stops reading from it until answers come back.</summary>
+    /// <summary>SENDs (and refused messages) a session may have unanswered or with answers not yet written; at the limit the server stops reading from it.</summary>
     public int MaxUnansweredSends { get; init; } = 64;
+
+    /// <summary>How long a socket write may stay unfinished, with <see cref="OutboundQueueCapacity"/> messages queued, before the session is a slow consumer.</summary>
+    public TimeSpan SlowConsumerTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Bytes one session's queue may hold however fast it drains (the memory bound); past it the session is a slow
+    /// consumer. 0 (the default) means twice a full queue of the largest messages: 2 x capacity x max message bytes.
+    /// </summary>
+    public long OutboundQueueMaxBytes { get; init; }
+
+    /// <summary>The queue's byte bound in effect (<see cref="OutboundQueueMaxBytes"/>, or its default).</summary>
+    public long EffectiveOutboundQueueMaxBytes => OutboundQueueMaxBytes > 0 ? OutboundQueueMaxBytes : 2L * OutboundQueueCapacity * MaxMessageBytes;
 }

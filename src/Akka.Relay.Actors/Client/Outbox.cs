@@ -5,32 +5,76 @@ using Akka.Relay.Actors.Telemetry;
 namespace Akka.Relay.Actors.Client;
 
 /// <summary>
-/// A session's bounded outbound queue and the single write pump that drains it, so at most
-/// one SendAsync is ever in flight. The actor only enqueues and never waits: a full queue
-/// is reported back as false.
+/// A session's outbound queue and the single write pump that drains it, so at most one SendAsync is ever in
+/// flight. The actor only enqueues and never waits; a message is refused (the session is a slow consumer) only
+/// when its reader is really behind: the queue holds <see cref="ClientSettings.OutboundQueueCapacity"/> messages
+/// or more and the socket has not finished a write for <see cref="ClientSettings.SlowConsumerTimeout"/>, or the
+/// queue would grow past <see cref="ClientSettings.EffectiveOutboundQueueMaxBytes"/> (the memory bound, whatever the pace).
 /// </summary>
 internal sealed class Outbox : IOutboundQueue
 {
-    private readonly Channel<byte[]> _queue;
+    private readonly Channel<Outgoing> _queue;
+    private readonly int _capacity;
+    private readonly long _maxBytes;
+    private readonly long _stallMilliseconds;
+    private readonly SendCredit? _credit;
     private readonly RelayMetrics? _metrics;
     private volatile CloseSession? _close;
+    private int _count;
+    private long _bytes;
 
-    public Outbox(int capacity, RelayMetrics? metrics = null)
+    // Environment.TickCount64 when the write in flight began; 0 while none is.
+    private long _writeStartedAt;
+
+    public Outbox(ClientSettings settings, SendCredit? credit = null, RelayMetrics? metrics = null)
     {
+        _capacity = settings.OutboundQueueCapacity;
+        _maxBytes = settings.EffectiveOutboundQueueMaxBytes;
+        _stallMilliseconds = (long)settings.SlowConsumerTimeout.TotalMilliseconds;
+        _credit = credit;
         _metrics = metrics;
-        _queue = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(capacity)
+        _queue = Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions
         {
             SingleReader = true,
             SingleWriter = true,
-            FullMode = BoundedChannelFullMode.Wait,
         });
     }
 
-    /// <summary>Messages waiting to be written (read by the metrics at scrape time).</summary>
-    public int Count => _queue.Reader.Count;
+    /// <summary>Messages waiting to be written, the one being written included (read by the metrics at scrape time).</summary>
+    public int Count => Volatile.Read(ref _count);
 
-    /// <summary>Queues a message; false when the queue is full or closing.</summary>
-    public bool TryEnqueue(byte[] payload) => _queue.Writer.TryWrite(payload);
+    /// <summary>Bytes of the messages counted by <see cref="Count"/>.</summary>
+    public long Bytes => Interlocked.Read(ref _bytes);
+
+    /// <summary>
+    /// Queues a message; false when the reader is really behind (see the class) or the queue is closing.
+    /// <paramref name="returnsCredit"/> gives a SEND's credit back once the message (its answer) is written, so a
+    /// sender's unwritten answers hold back its own reads.
+    /// </summary>
+    public bool TryEnqueue(byte[] payload, bool returnsCredit = false)
+    {
+        var count = Count;
+        // A lone message always fits, however large: the bound is on what piles up.
+        if (count > 0 && Bytes + payload.Length > _maxBytes)
+        {
+            return false;
+        }
+
+        if (count >= _capacity && IsStalled())
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _count);
+        Interlocked.Add(ref _bytes, payload.Length);
+        if (_queue.Writer.TryWrite(new Outgoing(payload, returnsCredit)))
+        {
+            return true;
+        }
+
+        Dequeued(payload.Length);
+        return false;
+    }
 
     /// <summary>Ends the queue; the pump then writes the close frame (after the pending messages unless told to discard them).</summary>
     public void Close(CloseSession close)
@@ -47,16 +91,24 @@ internal sealed class Outbox : IOutboundQueue
         {
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
-                while (reader.TryRead(out var payload))
+                while (reader.TryRead(out var next))
                 {
                     if (_close is { DiscardPending: true })
                     {
                         break;
                     }
 
-                    await socket.SendAsync(payload, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None)
+                    Volatile.Write(ref _writeStartedAt, Environment.TickCount64);
+                    await socket.SendAsync(next.Payload, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None)
                         .ConfigureAwait(false);
-                    _metrics?.BytesSent(payload.Length);
+                    Volatile.Write(ref _writeStartedAt, 0);
+                    Dequeued(next.Payload.Length);
+                    if (next.ReturnsCredit)
+                    {
+                        _credit?.Return();
+                    }
+
+                    _metrics?.BytesSent(next.Payload.Length);
                 }
 
                 if (_close is { DiscardPending: true })
@@ -76,4 +128,23 @@ internal sealed class Outbox : IOutboundQueue
             // The connection is gone; the read pump sees the same and reports it.
         }
     }
+
+    /// <summary>
+    /// True when a write has been in flight for the slow-consumer timeout: the socket is not draining. A queue that
+    /// is long only because the pump has not run yet (a busy machine) is not the reader's fault.
+    /// </summary>
+    private bool IsStalled()
+    {
+        var started = Volatile.Read(ref _writeStartedAt);
+        return started != 0 && Environment.TickCount64 - started >= _stallMilliseconds;
+    }
+
+    private void Dequeued(int length)
+    {
+        Interlocked.Decrement(ref _count);
+        Interlocked.Add(ref _bytes, -length);
+    }
+
+    /// <summary>A queued message, and whether writing it returns a SEND's credit.</summary>
+    private readonly record struct Outgoing(byte[] Payload, bool ReturnsCredit);
 }

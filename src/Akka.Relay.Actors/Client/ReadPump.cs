@@ -90,6 +90,8 @@ internal static class ReadPump
                 {
                     case RateDecision.Rejected:
                         Release(ref buffer);
+                        // Its error reply counts against the credit like an ack does.
+                        await sendCredit.TakeAsync().ConfigureAwait(false);
                         session.Tell(RateLimited);
                         continue;
                     case RateDecision.Exceeded:
@@ -102,9 +104,10 @@ internal static class ReadPump
                 // The parsed message owns its bytes; the buffer goes back before any wait for credit.
                 var message = MessageParser.Parse(buffer.AsSpan(0, count), userId);
                 Release(ref buffer);
-                if (message.Kind == InboundKind.Send)
+                if (message.Kind != InboundKind.Broadcast)
                 {
-                    // At the limit of unanswered SENDs, the next socket read waits until an answer comes back.
+                    // A SEND (answered by an ack) and a refused message (by an error reply) each take a credit,
+                    // given back once the answer is written: at the limit, the next socket read waits for that.
                     await sendCredit.TakeAsync().ConfigureAwait(false);
                 }
 

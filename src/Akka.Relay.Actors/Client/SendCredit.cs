@@ -1,10 +1,12 @@
 namespace Akka.Relay.Actors.Client;
 
 /// <summary>
-/// Bounds the SENDs a session has waiting for their answer. The read pump takes a credit before it passes a
-/// SEND on and, when none is left, waits: it stops reading the socket, and TCP pushes back on the client. The
-/// session actor returns the credit once the SEND is settled. Nothing is dropped and nothing grows without bound,
-/// however fast a client writes and however slow the path to the receiver is (another node, say).
+/// Bounds the SENDs (and refused messages) a session has waiting for their answer to be written. The read pump
+/// takes a credit before it passes one on and, when none is left, waits: it stops reading the socket, and TCP
+/// pushes back on the client. The outbox returns the credit once the answer (ack or error reply) is written to
+/// the socket (a SEND settled only later returns it then). Nothing is dropped and nothing grows without bound,
+/// however fast a client writes, however slow the path to the receiver is (another node, say), and however slowly
+/// its answers go out.
 /// </summary>
 internal sealed class SendCredit
 {

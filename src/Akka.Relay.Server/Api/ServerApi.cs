@@ -213,7 +213,16 @@ public sealed class ServerApi
             return ApiResults.Error(StatusCodes.Status400BadRequest, "content must be a string");
         }
 
-        content = element.GetString()!;
+        try
+        {
+            content = element.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            // An escaped lone surrogate ("\ud800") is valid JSON but no Unicode text.
+            return ApiResults.Error(StatusCodes.Status400BadRequest, "content must be Unicode text: it escapes a lone surrogate");
+        }
+
         if (content.Length == 0)
         {
             return ApiResults.Error(StatusCodes.Status400BadRequest, "content must not be empty");
@@ -277,6 +286,11 @@ public sealed class ServerApi
         catch (JsonException)
         {
             return (empty, ApiResults.Error(StatusCodes.Status400BadRequest, "the body must be a JSON object"));
+        }
+        catch (InvalidOperationException)
+        {
+            // Reading a key that escapes a lone surrogate ("\ud800") throws: it names no text.
+            return (empty, ApiResults.Error(StatusCodes.Status400BadRequest, "the body's keys must be Unicode text: one escapes a lone surrogate"));
         }
     }
 

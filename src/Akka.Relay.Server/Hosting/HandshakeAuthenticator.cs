@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Security.Claims;
 using Akka.Relay.Protocol;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
@@ -23,6 +25,11 @@ public sealed class HandshakeAuthenticator
 {
     /// <summary>The claim that names the user.</summary>
     public const string SubjectClaim = "sub";
+
+    private const string ExpiryClaim = "exp";
+
+    // 9999-12-31T23:59:59Z, the last whole second a DateTime can hold.
+    private static readonly long LastRepresentableSecond = DateTimeOffset.MaxValue.ToUnixTimeSeconds();
 
     private static readonly HandshakeAuthentication Open = new(null, null);
     private readonly IOptions<RelayAuthOptions> _options;
@@ -53,6 +60,11 @@ public sealed class HandshakeAuthenticator
             return new HandshakeAuthentication(result.Failure is SecurityTokenExpiredException ? "token expired" : "invalid token", null);
         }
 
+        if (!ExpiresWithinDateRange(result.Principal))
+        {
+            return new HandshakeAuthentication("invalid token", null);
+        }
+
         // Compared as user ids, so a token for "7" opens /ws/007 as well (the path means user 7).
         var subject = result.Principal.FindFirst(SubjectClaim)?.Value;
         if (!UserIds.TryParse(subject, out var tokenUser, out _) || tokenUser != userId)
@@ -63,6 +75,14 @@ public sealed class HandshakeAuthenticator
         // The handler rejects tokens without exp, so ExpiresUtc is always there; the session is
         // kept exactly as long as the token would still open a new one.
         var expires = result.Properties.ExpiresUtc ?? DateTimeOffset.UtcNow;
-        return new HandshakeAuthentication(null, expires + options.ClockSkew);
+        // Clamped: exp + skew may lie past the last DateTimeOffset (it threw, and the handshake answered 500).
+        var sessionEnd = DateTimeOffset.MaxValue - expires > options.ClockSkew ? expires + options.ClockSkew : DateTimeOffset.MaxValue;
+        return new HandshakeAuthentication(null, sessionEnd);
     }
+
+    // The handler reads an exp past DateTime's range (after 9999-12-31T23:59:59Z) as "never expires":
+    // such a token is refused, like any other whose lifetime cannot be checked.
+    private static bool ExpiresWithinDateRange(ClaimsPrincipal principal) =>
+        double.TryParse(principal.FindFirst(ExpiryClaim)?.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var exp)
+        && exp <= LastRepresentableSecond;
 }

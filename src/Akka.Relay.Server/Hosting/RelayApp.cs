@@ -35,6 +35,8 @@ public static class RelayApp
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
+        // No log line may carry a token, whatever the log levels (ASP.NET's request lines log the query string).
+        RedactingLoggerFactory.Register(builder.Services);
         builder.Services.AddOptions<RelayOptions>()
             .Bind(configuration.GetSection(RelayOptions.Section))
             .ValidateOnStart();

@@ -15,10 +15,19 @@ public sealed class RelayOptions
     /// <summary>How long a client has to answer a ping before the session is dropped.</summary>
     public TimeSpan PongTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Messages queued for one session before it is closed as a slow consumer (1008).</summary>
+    /// <summary>Messages queued for one session past which it is closed as a slow consumer (1008) once its socket has stopped draining for <see cref="SlowConsumerTimeout"/>.</summary>
     public int OutboundQueueCapacity { get; set; } = 1024;
 
-    /// <summary>SENDs one session may have unanswered; at the limit the server reads nothing more from it until answers come back.</summary>
+    /// <summary>How long a socket write may stay unfinished, with <see cref="OutboundQueueCapacity"/> messages queued, before the session is closed as a slow consumer.</summary>
+    public TimeSpan SlowConsumerTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Bytes one session's outbound queue may hold, however fast it drains; one more closes it as a slow consumer (the
+    /// memory bound). 0 (the default) means 2 x <see cref="OutboundQueueCapacity"/> x <see cref="MaxMessageBytes"/> (1 MiB).
+    /// </summary>
+    public long OutboundQueueMaxBytes { get; set; }
+
+    /// <summary>SENDs (and refused messages) one session may have whose answers are not yet written to it; at the limit the server reads nothing more from it until they are.</summary>
     public int MaxUnansweredSends { get; set; } = 64;
 
     /// <summary>Sessions one user id may hold at once; one more is refused with 429.</summary>

@@ -19,6 +19,11 @@ public sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
             failures.Add($"Relay:OutboundQueueCapacity must be at least 1 (was {options.OutboundQueueCapacity}).");
         }
 
+        if (options.OutboundQueueMaxBytes != 0 && options.OutboundQueueMaxBytes < options.MaxMessageBytes)
+        {
+            failures.Add($"Relay:OutboundQueueMaxBytes must be 0 (twice a full queue of the largest messages) or at least Relay:MaxMessageBytes (was {options.OutboundQueueMaxBytes}, max message {options.MaxMessageBytes}).");
+        }
+
         if (options.MaxUnansweredSends < 1)
         {
             failures.Add($"Relay:MaxUnansweredSends must be at least 1 (was {options.MaxUnansweredSends}).");
@@ -32,6 +37,7 @@ public sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
         RequirePositive(failures, nameof(options.PingInterval), options.PingInterval);
         RequirePositive(failures, nameof(options.PongTimeout), options.PongTimeout);
         RequirePositive(failures, nameof(options.CloseTimeout), options.CloseTimeout);
+        RequirePositive(failures, nameof(options.SlowConsumerTimeout), options.SlowConsumerTimeout);
         RequirePositive(failures, nameof(options.DrainTimeout), options.DrainTimeout);
         if (options.DrainSpread < TimeSpan.Zero || options.DrainSpread >= options.DrainTimeout)
         {

@@ -17,6 +17,9 @@ namespace Akka.Relay.Server.Hosting;
 /// </summary>
 public sealed class RelayWebSocketEndpoint
 {
+    // The only WebSocket protocol version there is (RFC 6455).
+    private const string SupportedWebSocketVersion = "13";
+
     private readonly ActorSystem _system;
     private readonly IRequiredActor<HubActorBase> _hub;
     private readonly IOptions<RelayOptions> _options;
@@ -53,6 +56,8 @@ public sealed class RelayWebSocketEndpoint
         {
             RateLimit = rateLimit.Value.ToSettings(),
             MaxUnansweredSends = options.Value.MaxUnansweredSends,
+            SlowConsumerTimeout = options.Value.SlowConsumerTimeout,
+            OutboundQueueMaxBytes = options.Value.OutboundQueueMaxBytes,
         });
         _logger = logger;
         _metrics = metrics;
@@ -72,6 +77,21 @@ public sealed class RelayWebSocketEndpoint
         // session actor, so the actor's lines carry it too.
         var sessionId = ActorPath.IsValidPathElement(context.TraceIdentifier) ? context.TraceIdentifier : Guid.NewGuid().ToString("N");
         using var scope = _logger.BeginScope(new SessionLogScope(sessionId, userId));
+
+        // RFC 6455 4.1: the opening handshake is an HTTP/1.1 request; ASP.NET upgrades an HTTP/1.0 one too.
+        if (HttpProtocol.IsHttp10(context.Request.Protocol))
+        {
+            await RefuseAsync(context, StatusCodes.Status400BadRequest, "a WebSocket upgrade needs HTTP/1.1 or later");
+            return;
+        }
+
+        // RFC 6455 4.4: a version the server does not speak is answered with the one it does.
+        if (AsksForWebSocket(context.Request) && context.Request.Headers.SecWebSocketVersion.ToString() != SupportedWebSocketVersion)
+        {
+            context.Response.Headers.SecWebSocketVersion = SupportedWebSocketVersion;
+            await RefuseAsync(context, StatusCodes.Status426UpgradeRequired, "unsupported Sec-WebSocket-Version: this server speaks version " + SupportedWebSocketVersion);
+            return;
+        }
 
         if (!context.WebSockets.IsWebSocketRequest)
         {
@@ -161,6 +181,19 @@ public sealed class RelayWebSocketEndpoint
         // Returning disposes the socket, so wait until both pumps have ended.
         await signals.Completion;
         _logger.LogDebug("Session {SessionId} of user {UserId} closed ({CloseStatus})", sessionId, userId, socket.CloseStatus);
+    }
+
+    private static bool AsksForWebSocket(HttpRequest request)
+    {
+        foreach (var value in request.Headers.Upgrade)
+        {
+            if (value is not null && value.Contains("websocket", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsOriginAllowed(string? origin, string[] allowed)

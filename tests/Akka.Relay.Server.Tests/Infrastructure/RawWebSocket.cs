@@ -236,6 +236,64 @@ public sealed class RawWebSocket : IAsyncDisposable
         return header.ToString();
     }
 
+    /// <summary>
+    /// Reads a complete HTTP response: the header block, then the body as its header frames it
+    /// (Content-Length, chunked, or up to the end of the connection).
+    /// </summary>
+    public async Task<(string Header, string Body)> ReadHttpResponseAsync()
+    {
+        var header = await ReadHttpHeaderAsync();
+        using var cts = new CancellationTokenSource(TestClient.DefaultTimeout);
+        var body = new MemoryStream();
+        var lines = header.Split("\r\n");
+        var length = lines.Select(l => l.Split(':', 2)).Where(p => p.Length == 2 && p[0].Trim().Equals("Content-Length", StringComparison.OrdinalIgnoreCase)).Select(p => int.Parse(p[1].Trim(), System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault(-1);
+        var chunked = lines.Any(l => l.StartsWith("Transfer-Encoding:", StringComparison.OrdinalIgnoreCase) && l.Contains("chunked", StringComparison.OrdinalIgnoreCase));
+        if (chunked)
+        {
+            while (true)
+            {
+                var size = Convert.ToInt32((await ReadLineAsync(cts.Token)).Split(';')[0].Trim(), 16);
+                var chunk = new byte[size];
+                await _stream.ReadExactlyAsync(chunk, cts.Token);
+                body.Write(chunk);
+                await ReadLineAsync(cts.Token);
+                if (size == 0)
+                {
+                    break;
+                }
+            }
+        }
+        else if (length >= 0)
+        {
+            var content = new byte[length];
+            await _stream.ReadExactlyAsync(content, cts.Token);
+            body.Write(content);
+        }
+        else
+        {
+            await _stream.CopyToAsync(body, cts.Token);
+        }
+
+        return (header, Encoding.UTF8.GetString(body.ToArray()));
+    }
+
+    private async Task<string> ReadLineAsync(CancellationToken cancellation)
+    {
+        var line = new StringBuilder();
+        var one = new byte[1];
+        while (!line.ToString().EndsWith("\r\n", StringComparison.Ordinal))
+        {
+            if (await _stream.ReadAsync(one, cancellation) == 0)
+            {
+                break;
+            }
+
+            line.Append((char)one[0]);
+        }
+
+        return line.ToString().TrimEnd('\r', '\n');
+    }
+
     /// <summary>Drops the connection with a TCP reset (no close frame, no FIN handshake).</summary>
     public void Abort()
     {
