@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Akka.Relay.Server.Hosting;
 using Akka.Relay.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Akka.Relay.Server.Tests.Infrastructure;
+using Akka.Relay.Server.WebSockets;
 using Microsoft.Extensions.Logging;
 
 namespace Akka.Relay.Server.Tests;

@@ -4,7 +4,7 @@ using Akka.Cluster;
 using Akka.Hosting;
 using Akka.Relay.Actors.Hub;
 using Akka.Relay.Protocol;
-using Akka.Relay.Server.Hosting;
+using Akka.Relay.Server.Options;
 using Microsoft.Extensions.Options;
 using AkkaCluster = Akka.Cluster.Cluster;
 

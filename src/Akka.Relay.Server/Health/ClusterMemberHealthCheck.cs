@@ -1,9 +1,9 @@
 using Akka.Actor;
-using Akka.Cluster;
 using Akka.Cluster.Sharding;
+using Akka.Cluster;
 using Akka.Hosting;
 using Akka.Relay.Cluster.Directory;
-using Akka.Relay.Server.Hosting;
+using Akka.Relay.Server.Options;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using AkkaCluster = Akka.Cluster.Cluster;

@@ -1,4 +1,4 @@
-using Akka.Relay.Server.Hosting;
+using Akka.Relay.Server.Lifecycle;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Akka.Relay.Server.Health;

@@ -4,8 +4,12 @@ using Akka.Relay.Actors.Hub;
 using Akka.Relay.Actors.Telemetry;
 using Akka.Relay.Server.Api;
 using Akka.Relay.Server.Health;
+using Akka.Relay.Server.Lifecycle;
 using Akka.Relay.Server.Logging;
+using Akka.Relay.Server.Options;
+using Akka.Relay.Server.Security;
 using Akka.Relay.Server.Telemetry;
+using Akka.Relay.Server.WebSockets;
 using Microsoft.Extensions.Options;
 
 namespace Akka.Relay.Server.Hosting;
@@ -17,7 +21,7 @@ public static class RelayApp
     public const string DefaultUrl = "http://127.0.0.1:8080";
 
     /// <summary>The actor system's name: part of every cluster address (akka.tcp://relay@host:port).</summary>
-    public const string ActorSystemName = "relay";
+    public const string ActorSystemName = RelayClusterOptions.ActorSystemName;
 
     /// <summary>Builds the application from command-line arguments (which override every other source).</summary>
     public static WebApplication Build(string[] args)

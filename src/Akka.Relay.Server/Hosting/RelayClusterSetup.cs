@@ -10,6 +10,7 @@ using Akka.Relay.Cluster.Directory;
 using Akka.Relay.Cluster.Hub;
 using Akka.Relay.Cluster.Membership;
 using Akka.Relay.Cluster.Serialization;
+using Akka.Relay.Server.Options;
 using Akka.Remote.Hosting;
 using AkkaCluster = Akka.Cluster.Cluster;
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using Akka.Actor;
 using Akka.Hosting;
 using Akka.Persistence.Sql;
+using Akka.Relay.Server.Options;
 using Microsoft.Extensions.Options;
 
 namespace Akka.Relay.Server.Hosting;

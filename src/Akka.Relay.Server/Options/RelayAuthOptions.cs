@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Akka.Relay.Server.Hosting;
+namespace Akka.Relay.Server.Options;
 
 /// <summary>
 /// JWT authentication of handshakes, bound from <c>Relay:Auth</c> (env: <c>Relay__Auth__SigningKey=...</c>).

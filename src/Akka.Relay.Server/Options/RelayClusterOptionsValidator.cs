@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Microsoft.Extensions.Options;
 
-namespace Akka.Relay.Server.Hosting;
+namespace Akka.Relay.Server.Options;
 
 /// <summary>Checks <see cref="RelayClusterOptions"/> at start, so a bad value stops the server with a clear message.</summary>
 public sealed class RelayClusterOptionsValidator : IValidateOptions<RelayClusterOptions>
@@ -27,9 +27,9 @@ public sealed class RelayClusterOptionsValidator : IValidateOptions<RelayCluster
 
         foreach (var seed in options.SeedNodes)
         {
-            if (!Address.TryParse(seed, out var address) || address.System != RelayApp.ActorSystemName)
+            if (!Address.TryParse(seed, out var address) || address.System != RelayClusterOptions.ActorSystemName)
             {
-                failures.Add($"Relay:Cluster:SeedNodes entries must look like akka.tcp://{RelayApp.ActorSystemName}@host:4053 (was '{seed}').");
+                failures.Add($"Relay:Cluster:SeedNodes entries must look like akka.tcp://{RelayClusterOptions.ActorSystemName}@host:4053 (was '{seed}').");
             }
         }
 

@@ -1,6 +1,7 @@
+using Akka.Relay.Server.Options;
 using Microsoft.Extensions.Options;
 
-namespace Akka.Relay.Server.Hosting;
+namespace Akka.Relay.Server.Security;
 
 /// <summary>
 /// Counts this node's sessions, from the moment a handshake passes the checks until its request

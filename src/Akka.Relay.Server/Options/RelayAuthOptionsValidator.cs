@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace Akka.Relay.Server.Hosting;
+namespace Akka.Relay.Server.Options;
 
 /// <summary>Checks <see cref="RelayAuthOptions"/> at start, so a weak or malformed key stops the server with a clear message.</summary>
 public sealed class RelayAuthOptionsValidator : IValidateOptions<RelayAuthOptions>

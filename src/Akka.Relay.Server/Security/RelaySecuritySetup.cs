@@ -1,9 +1,10 @@
+using Akka.Relay.Server.Options;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 
-namespace Akka.Relay.Server.Hosting;
+namespace Akka.Relay.Server.Security;
 
 /// <summary>Wires the abuse defences: JWT authentication, the per-node session limit, the rate-limit options and Kestrel's handshake timeouts.</summary>
 public static class RelaySecuritySetup

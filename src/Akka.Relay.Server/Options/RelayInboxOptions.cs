@@ -1,6 +1,6 @@
 using Akka.Relay.Actors.Inbox;
 
-namespace Akka.Relay.Server.Hosting;
+namespace Akka.Relay.Server.Options;
 
 /// <summary>
 /// The durable per-user inbox (protocol section 9.4), bound from <c>Relay:Inbox</c>

@@ -5,10 +5,13 @@ using Akka.Relay.Actors.Client;
 using Akka.Relay.Actors.Hub;
 using Akka.Relay.Actors.Telemetry;
 using Akka.Relay.Protocol;
+using Akka.Relay.Server.Lifecycle;
 using Akka.Relay.Server.Logging;
+using Akka.Relay.Server.Options;
+using Akka.Relay.Server.Security;
 using Microsoft.Extensions.Options;
 
-namespace Akka.Relay.Server.Hosting;
+namespace Akka.Relay.Server.WebSockets;
 
 /// <summary>
 /// <c>GET /ws/{id}</c>: refuses bad handshakes before the upgrade, asks a new ClientActor to be

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace Akka.Relay.Server.Hosting;
+namespace Akka.Relay.Server.Options;
 
 /// <summary>Checks <see cref="RelayRateLimitOptions"/> at start.</summary>
 public sealed class RelayRateLimitOptionsValidator : IValidateOptions<RelayRateLimitOptions>

@@ -1,12 +1,13 @@
 using System.Globalization;
 using System.Security.Claims;
 using Akka.Relay.Protocol;
-using Microsoft.AspNetCore.Authentication;
+using Akka.Relay.Server.Options;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 
-namespace Akka.Relay.Server.Hosting;
+namespace Akka.Relay.Server.Security;
 
 /// <summary>The outcome of authenticating a handshake.</summary>
 /// <param name="Error">Why it was refused (sent as the 401 body), or null when it passed.</param>

@@ -1,8 +1,11 @@
-namespace Akka.Relay.Server.Hosting;
+namespace Akka.Relay.Server.Options;
 
 /// <summary>Scale-out settings, bound from <c>Relay:Cluster</c> (env: <c>Relay__Cluster__Enabled=true</c>, <c>Relay__Cluster__SeedNodes__0=akka.tcp://relay@10.0.0.1:4053</c>).</summary>
 public sealed class RelayClusterOptions
 {
+    /// <summary>The actor system's name: part of every cluster address (akka.tcp://relay@host:port).</summary>
+    public const string ActorSystemName = "relay";
+
     /// <summary>The configuration section name.</summary>
     public const string Section = "Relay:Cluster";
 

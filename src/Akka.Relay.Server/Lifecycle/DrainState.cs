@@ -1,4 +1,4 @@
-namespace Akka.Relay.Server.Hosting;
+namespace Akka.Relay.Server.Lifecycle;
 
 /// <summary>
 /// Whether this node has begun draining. The host raises ApplicationStopping only after the

@@ -1,4 +1,4 @@
-namespace Akka.Relay.Server.Hosting;
+namespace Akka.Relay.Server.Options;
 
 /// <summary>Application settings, bound from the <c>Relay</c> section (env: <c>Relay__MaxMessageBytes=1024</c>).</summary>
 public sealed class RelayOptions

@@ -1,9 +1,10 @@
 using Akka.Actor;
 using Akka.Hosting;
 using Akka.Relay.Actors.Hub;
+using Akka.Relay.Server.Options;
 using Microsoft.Extensions.Options;
 
-namespace Akka.Relay.Server.Hosting;
+namespace Akka.Relay.Server.Lifecycle;
 
 /// <summary>
 /// On shutdown, before Kestrel and the actor system stop: closes every session with 1001

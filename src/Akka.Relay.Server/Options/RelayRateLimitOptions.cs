@@ -1,6 +1,6 @@
 using Akka.Relay.Actors.Client;
 
-namespace Akka.Relay.Server.Hosting;
+namespace Akka.Relay.Server.Options;
 
 /// <summary>
 /// The per-session message rate limit, bound from <c>Relay:RateLimit</c>

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace Akka.Relay.Server.Hosting;
+namespace Akka.Relay.Server.Options;
 
 /// <summary>Checks <see cref="RelayInboxOptions"/> at start, so a bad value stops the server with a clear message.</summary>
 public sealed class RelayInboxOptionsValidator(IOptions<RelayClusterOptions> cluster) : IValidateOptions<RelayInboxOptions>
