@@ -38,6 +38,9 @@ public static class ErrorReasons
     /// <summary>The per-session rate limit was exceeded.</summary>
     public const string RateLimited = "rate limited";
 
+    /// <summary>In a cluster, a SEND that no node could route to its receiver's directory within the ceiling (the cluster is failing over or down); neither delivered nor known to be undeliverable.</summary>
+    public const string NoRoute = "the cluster could not route the message";
+
     /// <summary>A <c>type</c> outside 0..4.</summary>
     public static string UnknownType(ulong type) => "unknown type " + type.ToString(CultureInfo.InvariantCulture);
 

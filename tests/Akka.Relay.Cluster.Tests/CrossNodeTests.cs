@@ -313,8 +313,8 @@ public sealed class CrossNodeTests
         var serialization = ClusterNodes.SystemOf(Node(0)).Serialization;
         var payload = "{\"type\":1}"u8.ToArray();
 
-        var send = RoundTrip(new Akka.Relay.Actors.Directory.RouteSend(ulong.MaxValue, payload, 7));
-        Assert.Equal((ulong.MaxValue, 7L), (send.Receiver, send.Sequence));
+        var send = RoundTrip(new Akka.Relay.Actors.Directory.RouteSend(ulong.MaxValue, payload, 7, Previous: long.MaxValue));
+        Assert.Equal((ulong.MaxValue, 7L, long.MaxValue), (send.Receiver, send.Sequence, send.Previous));
         Assert.Equal(payload, send.Payload);
 
         var deliver = RoundTrip(new Akka.Relay.Actors.Directory.DeliverRouted(42, payload, long.MaxValue, Hubs: 3));

@@ -19,7 +19,8 @@ namespace Akka.Relay.Actors.Hub;
 /// </remarks>
 public sealed class HubActor : ReceiveActor, IWithTimers
 {
-    private const string AnswerDeadlineTimerKey = "answer-deadlines";
+    private const string RetryTimerKey = "send-retries";
+    private const string CopiesTimerKey = "delivered-copies";
     private const string DrainTimerKey = "drain-batches";
 
     // An answer is ~20 bytes on the wire: a full batch stays far below Akka.Remote's frame size limit.
@@ -38,8 +39,10 @@ public sealed class HubActor : ReceiveActor, IWithTimers
     // unregistered because they are closing: a drain is done only when all have stopped.
     private readonly HashSet<IActorRef> _live = new();
     private readonly List<IActorRef> _drainWaiters = new();
-    // Cluster only: the SENDs handed to directories, until each is answered (in SEND order) and settled.
+    // Cluster only: the SENDs handed to directories, retried until each is answered (in SEND order).
     private readonly AnswerLedger _answers;
+    // Cluster only: what other hubs' SENDs this hub delivered, so a retry's copy is not delivered twice.
+    private readonly DeliveredCopies _copies;
     // Cluster only: answers for other nodes' hubs, sent as one batch per hub.
     private readonly OutgoingBatches<IActorRef, SendRouted> _answersToSend = new(MaxAnswersPerBatch);
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -56,19 +59,21 @@ public sealed class HubActor : ReceiveActor, IWithTimers
         _directory = directory;
         _broadcastPublisher = broadcastPublisher;
         _metrics = metrics;
-        _answers = new AnswerLedger(settings.DirectoryAnswerTimeout, _log);
+        _answers = new AnswerLedger(settings.DirectoryRetryInterval, settings.DirectoryGiveUpTimeout, _log);
+        _copies = new DeliveredCopies(settings.DeliveredMemory);
         Receive<Register>(OnRegister);
         Receive<Unregister>(m => Unroute(m.Session));
         Receive<Terminated>(m => OnTerminated(m.ActorRef));
         Receive<SendToUser>(OnSendToUser);
         Receive<BroadcastToAll>(OnBroadcast);
         Receive<FanOut>(m => FanOutLocally(new Deliver(m.Payload) { Broadcast = true }));
-        Receive<SendRouted>(_answers.Answer);
+        Receive<SendRouted>(m => _answers.Answer(m, Sender));
         Receive<DeliverRouted>(m => DeliverRouted(m, Sender));
         Receive<DeliveryBatch>(OnDeliveryBatch);
         Receive<AnswerBatch>(OnAnswerBatch);
         Receive<FlushAnswers>(_ => _answersToSend.Flush(SendAnswerBatch));
-        Receive<CheckAnswerDeadlines>(_ => OnCheckAnswerDeadlines());
+        Receive<RetryDue>(_ => OnRetryDue());
+        Receive<ForgetCopies>(_ => OnForgetCopies());
         Receive<SessionClaimed>(OnSessionClaimed);
         Receive<ClaimRefused>(OnClaimRefused);
         Receive<ReportSessions>(OnReportSessions);
@@ -239,7 +244,20 @@ public sealed class HubActor : ReceiveActor, IWithTimers
     {
         // The receiver's directory decided; this node's sessions of the receiver get it, and the SEND's hub
         // hears back from here, after the payload has crossed the network.
-        var answer = new SendRouted(message.Receiver, message.Sequence, DeliverLocally(message.Receiver, message.Payload), message.Hubs);
+        // A retried SEND can arrive twice (through the old and the new home of a moved shard): the copy is answered, not delivered.
+        var pair = _copies.Of(sendersHub, message.Receiver);
+        if (!pair.IsCopy(message.Sequence, _sessionsByUser.ContainsKey(message.Receiver), out var delivered))
+        {
+            delivered = DeliverLocally(message.Receiver, message.Payload);
+            pair.Record(message.Sequence, delivered);
+        }
+
+        if (!Timers.IsTimerActive(CopiesTimerKey))
+        {
+            Timers.StartPeriodicTimer(CopiesTimerKey, ForgetCopies.Instance, _settings.DeliveredMemory / 2);
+        }
+
+        var answer = new SendRouted(message.Receiver, message.Sequence, delivered, message.Hubs);
         if (sendersHub is IInternalActorRef { IsLocal: true })
         {
             sendersHub.Tell(answer);
@@ -258,7 +276,7 @@ public sealed class HubActor : ReceiveActor, IWithTimers
     {
         foreach (var answer in batch.Answers)
         {
-            _answers.Answer(answer);
+            _answers.Answer(answer, Sender);
         }
     }
 
@@ -280,20 +298,33 @@ public sealed class HubActor : ReceiveActor, IWithTimers
 
     private void RouteThroughDirectory(SendToUser message, IActorRef directory)
     {
-        directory.Tell(new RouteSend(message.Receiver, message.Payload, _answers.Add(Sender, message.Receiver)));
-        if (!Timers.IsTimerActive(AnswerDeadlineTimerKey))
+        // A session that is closing has left the map; its user id only names it in an error answer.
+        var senderId = _userBySession.GetValueOrDefault(Sender);
+        directory.Tell(_answers.Add(Sender, senderId, message.Receiver, message.Payload));
+        if (!Timers.IsTimerActive(RetryTimerKey))
         {
-            var period = TimeSpan.FromTicks(Math.Max(_settings.DirectoryAnswerTimeout.Ticks / 4, TimeSpan.FromMilliseconds(100).Ticks));
-            Timers.StartPeriodicTimer(AnswerDeadlineTimerKey, CheckAnswerDeadlines.Instance, period);
+            // Checked a few times per interval, so a retry leaves at most a third of an interval late.
+            var period = TimeSpan.FromTicks(Math.Max(_settings.DirectoryRetryInterval.Ticks / 3, TimeSpan.FromMilliseconds(20).Ticks));
+            Timers.StartPeriodicTimer(RetryTimerKey, RetryDue.Instance, period);
         }
     }
 
-    private void OnCheckAnswerDeadlines()
+    private void OnRetryDue()
     {
-        _answers.CheckDeadlines();
-        if (!_answers.AnyUnsettled)
+        var directory = _directory!;
+        _answers.RetryDue(send => directory.Tell(send, Self));
+        if (!_answers.AnyUnresolved)
         {
-            Timers.Cancel(AnswerDeadlineTimerKey);
+            Timers.Cancel(RetryTimerKey);
+        }
+    }
+
+    private void OnForgetCopies()
+    {
+        _copies.ForgetIdle();
+        if (!_copies.Any)
+        {
+            Timers.Cancel(CopiesTimerKey);
         }
     }
 
@@ -393,9 +424,14 @@ public sealed class HubActor : ReceiveActor, IWithTimers
         _drainWaiters.Clear();
     }
 
-    private sealed class CheckAnswerDeadlines
+    private sealed class RetryDue
     {
-        public static readonly CheckAnswerDeadlines Instance = new();
+        public static readonly RetryDue Instance = new();
+    }
+
+    private sealed class ForgetCopies
+    {
+        public static readonly ForgetCopies Instance = new();
     }
 
     private sealed class DrainStepDue

@@ -63,7 +63,7 @@ public static class RelayClusterSetup
                 var mediator = DistributedPubSub.Get(system).Mediator;
                 var publisher = system.ActorOf(BroadcastPublisher.GetProps(mediator), "broadcast-publisher");
                 var directory = registry.Get<UserEntity>();
-                var settings = hubSettings with { DirectoryAnswerTimeout = cluster.SendAnswerTimeout };
+                var settings = hubSettings with { DirectoryRetryInterval = cluster.SendRetryInterval, DirectoryGiveUpTimeout = cluster.SendGiveUpTimeout };
                 var hub = system.ActorOf(HubActor.GetProps(settings, directory, publisher, metrics), HubActor.Name);
                 // The publisher gets the acknowledgement; every node's hub receives each FanOut once.
                 mediator.Tell(new Subscribe(BroadcastPublisher.Topic, hub), publisher);
