@@ -92,6 +92,25 @@ public sealed class CrossNodeTests
     }
 
     [Fact]
+    public async Task A_SEND_written_once_the_receivers_close_handshake_completed_is_answered_not_online_never_success()
+    {
+        // The receiving node unregisters a closing session before it answers the close frame, and every delivery is
+        // decided there: a SEND that leaves after the client saw its close completed cannot be acked as delivered.
+        var a = Ids.Next();
+        await using var alice = await Node(0).ConnectAsync(a);
+        for (var round = 0; round < 10; round++)
+        {
+            var b = Ids.Next();
+            var bob = await Node(1 + (round % 2)).ConnectAsync(b);
+            await Probe.RoundTripAsync(alice, a, bob, b);
+
+            await bob.CloseAsync();
+            await Probe.AssertOfflineAsync(alice, b);
+            await bob.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task Broadcast_reaches_every_session_on_every_node_exactly_once()
     {
         var ids = Enumerable.Range(0, 6).Select(_ => Ids.Next()).ToArray();
