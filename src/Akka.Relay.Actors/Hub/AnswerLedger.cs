@@ -21,11 +21,15 @@ namespace Akka.Relay.Actors.Hub;
 /// </remarks>
 internal sealed class AnswerLedger(TimeSpan retryInterval, TimeSpan giveUpAfter, ILoggingAdapter log)
 {
+    private const int MaxSpareChains = 64;
+
     private readonly Dictionary<IActorRef, Queue<Entry>> _bySession = new();
     private readonly Dictionary<long, Entry> _unresolved = new();
     // Per receiver, its unresolved SENDs in SEND order: each RouteSend names its predecessor here.
     private readonly Dictionary<ulong, List<Entry>> _byReceiver = new();
     private readonly List<Entry> _givenUp = new();
+    // Chains of receivers with nothing in flight, kept for reuse: most SENDs find their receiver's chain empty.
+    private readonly Stack<List<Entry>> _spareChains = new();
     private long _nextSequence;
 
     /// <summary>True while some SEND waits for its answer (the hub checks for retries only then).</summary>
@@ -42,7 +46,7 @@ internal sealed class AnswerLedger(TimeSpan retryInterval, TimeSpan giveUpAfter,
 
         if (!_byReceiver.TryGetValue(receiver, out var chain))
         {
-            chain = new List<Entry>(1);
+            chain = _spareChains.TryPop(out var spare) ? spare : new List<Entry>(4);
             _byReceiver[receiver] = chain;
         }
 
@@ -70,7 +74,14 @@ internal sealed class AnswerLedger(TimeSpan retryInterval, TimeSpan giveUpAfter,
         // meanwhile): the fewest hubs any copy was handed to is enough, and one hub counts once.
         entry.AnswersDue = Math.Min(entry.AnswersDue ?? int.MaxValue, routed.Hubs);
         entry.AnyDelivered |= routed.Delivered;
-        entry.AnsweredBy ??= new List<IActorRef>(1);
+        if (entry.AnswersDue == 1)
+        {
+            // The common case: one receiving hub (or the directory) answered for all.
+            Resolve(entry, entry.AnyDelivered ? Outcome.Delivered : Outcome.NotOnline);
+            return;
+        }
+
+        entry.AnsweredBy ??= new List<IActorRef>(entry.AnswersDue.Value);
         if (!entry.AnsweredBy.Contains(from))
         {
             entry.AnsweredBy.Add(from);
@@ -159,6 +170,10 @@ internal sealed class AnswerLedger(TimeSpan retryInterval, TimeSpan giveUpAfter,
         if (chain.Count == 0)
         {
             _byReceiver.Remove(entry.Receiver);
+            if (_spareChains.Count < MaxSpareChains)
+            {
+                _spareChains.Push(chain);
+            }
         }
     }
 

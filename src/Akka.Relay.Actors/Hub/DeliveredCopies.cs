@@ -16,18 +16,31 @@ internal sealed class DeliveredCopies(TimeSpan memory)
 {
     private const int RecentAnswers = 8;
 
-    private readonly Dictionary<(IActorRef Hub, ulong Receiver), Pair> _pairs = new();
+    // Per sending hub (looked up once per batch of deliveries), per receiver.
+    private readonly Dictionary<IActorRef, Dictionary<ulong, Pair>> _byHub = new();
 
     /// <summary>True while something is remembered (the hub sweeps only then).</summary>
-    public bool Any => _pairs.Count > 0;
+    public bool Any => _byHub.Count > 0;
 
-    /// <summary>The record of what <paramref name="hub"/> sent to <paramref name="receiver"/> through this hub.</summary>
-    public Pair Of(IActorRef hub, ulong receiver)
+    /// <summary>The records of what <paramref name="hub"/> sent through this hub, per receiver.</summary>
+    public Dictionary<ulong, Pair> From(IActorRef hub)
     {
-        if (!_pairs.TryGetValue((hub, receiver), out var pair))
+        if (!_byHub.TryGetValue(hub, out var pairs))
+        {
+            pairs = new Dictionary<ulong, Pair>();
+            _byHub[hub] = pairs;
+        }
+
+        return pairs;
+    }
+
+    /// <summary>The record of what one hub (its <paramref name="pairs"/>) sent to <paramref name="receiver"/> through this hub.</summary>
+    public static Pair Of(Dictionary<ulong, Pair> pairs, ulong receiver)
+    {
+        if (!pairs.TryGetValue(receiver, out var pair))
         {
             pair = new Pair();
-            _pairs[(hub, receiver)] = pair;
+            pairs[receiver] = pair;
         }
 
         pair.TouchedMs = Environment.TickCount64;
@@ -38,11 +51,19 @@ internal sealed class DeliveredCopies(TimeSpan memory)
     public void ForgetIdle()
     {
         var before = Environment.TickCount64 - (long)memory.TotalMilliseconds;
-        foreach (var (key, pair) in _pairs)
+        foreach (var (hub, pairs) in _byHub)
         {
-            if (pair.TouchedMs < before)
+            foreach (var (receiver, pair) in pairs)
             {
-                _pairs.Remove(key);
+                if (pair.TouchedMs < before)
+                {
+                    pairs.Remove(receiver);
+                }
+            }
+
+            if (pairs.Count == 0)
+            {
+                _byHub.Remove(hub);
             }
         }
     }

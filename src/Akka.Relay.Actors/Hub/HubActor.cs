@@ -68,7 +68,7 @@ public sealed class HubActor : ReceiveActor, IWithTimers
         Receive<BroadcastToAll>(OnBroadcast);
         Receive<FanOut>(m => FanOutLocally(new Deliver(m.Payload) { Broadcast = true }));
         Receive<SendRouted>(m => _answers.Answer(m, Sender));
-        Receive<DeliverRouted>(m => DeliverRouted(m, Sender));
+        Receive<DeliverRouted>(m => DeliverRouted(m, Sender, _copies.From(Sender)));
         Receive<DeliveryBatch>(OnDeliveryBatch);
         Receive<AnswerBatch>(OnAnswerBatch);
         Receive<FlushAnswers>(_ => _answersToSend.Flush(SendAnswerBatch));
@@ -234,18 +234,19 @@ public sealed class HubActor : ReceiveActor, IWithTimers
 
     private void OnDeliveryBatch(DeliveryBatch batch)
     {
+        var copies = _copies.From(Sender);
         foreach (var delivery in batch.Deliveries)
         {
-            DeliverRouted(delivery, Sender);
+            DeliverRouted(delivery, Sender, copies);
         }
     }
 
-    private void DeliverRouted(DeliverRouted message, IActorRef sendersHub)
+    private void DeliverRouted(DeliverRouted message, IActorRef sendersHub, Dictionary<ulong, DeliveredCopies.Pair> copies)
     {
         // The receiver's directory decided; this node's sessions of the receiver get it, and the SEND's hub
         // hears back from here, after the payload has crossed the network.
         // A retried SEND can arrive twice (through the old and the new home of a moved shard): the copy is answered, not delivered.
-        var pair = _copies.Of(sendersHub, message.Receiver);
+        var pair = DeliveredCopies.Of(copies, message.Receiver);
         if (!pair.IsCopy(message.Sequence, _sessionsByUser.ContainsKey(message.Receiver), out var delivered))
         {
             delivered = DeliverLocally(message.Receiver, message.Payload);

@@ -41,6 +41,8 @@ public sealed class UserEntity : ReceiveActor, IWithStash, IWithTimers
     private readonly List<IActorRef> _receivingHubs = new();
     // Per sending hub: the order its SENDs are handed on in, across retries and copies.
     private readonly Dictionary<IActorRef, SendOrder> _orders = new();
+    private IActorRef? _lastSendersHub;
+    private SendOrder? _lastOrder;
     private int _awaitedReports;
 
     /// <summary>Creates the entity of <paramref name="userId"/>.</summary>
@@ -215,8 +217,15 @@ public sealed class UserEntity : ReceiveActor, IWithStash, IWithTimers
 
     private SendOrder OrderOf(IActorRef sendersHub)
     {
+        // Resolved remote refs are cached, so a stream of SENDs from one hub usually carries the same instance.
+        if (ReferenceEquals(sendersHub, _lastSendersHub))
+        {
+            return _lastOrder!;
+        }
+
         if (_orders.TryGetValue(sendersHub, out var order))
         {
+            (_lastSendersHub, _lastOrder) = (sendersHub, order);
             return order;
         }
 
@@ -226,11 +235,13 @@ public sealed class UserEntity : ReceiveActor, IWithStash, IWithTimers
             if (!known.AnyWaiting && hub is not IInternalActorRef { IsLocal: true } && !IsMember(hub.Path.Address))
             {
                 _orders.Remove(hub);
+                (_lastSendersHub, _lastOrder) = (null, null);
             }
         }
 
         order = new SendOrder();
         _orders[sendersHub] = order;
+        (_lastSendersHub, _lastOrder) = (sendersHub, order);
         return order;
     }
 
