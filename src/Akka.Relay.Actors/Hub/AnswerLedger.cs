@@ -23,6 +23,10 @@ internal sealed class AnswerLedger(TimeSpan retryInterval, TimeSpan giveUpAfter,
 {
     private const int MaxSpareChains = 64;
 
+    // Retries wait 1, 2, 4, then 4 retry intervals: after a crash, SENDs go again within 4 intervals (1.2 s by
+    // default) of the shard's new home being known.
+    private const int MaxBackoffDoublings = 2;
+
     private readonly Dictionary<IActorRef, Queue<Entry>> _bySession = new();
     private readonly Dictionary<long, Entry> _unresolved = new();
     // Per receiver, its unresolved SENDs in SEND order: each RouteSend names its predecessor here.
@@ -110,8 +114,10 @@ internal sealed class AnswerLedger(TimeSpan retryInterval, TimeSpan giveUpAfter,
 
                 if (entry.RetryAtMs <= now)
                 {
-                    entry.RetryAtMs = now + RetryMs;
+                    // Each wait twice the last, up to a few intervals: a dropped SEND goes again at once, while a
+                    // cluster too busy to answer within the interval is not sent every SEND again and again.
                     entry.Retries++;
+                    entry.RetryAtMs = now + (RetryMs << Math.Min(entry.Retries, MaxBackoffDoublings));
                     if (entry.Retries == 1)
                     {
                         log.Debug("No answer from the directory of user {0} within {1}: sending again", receiver, retryInterval);
