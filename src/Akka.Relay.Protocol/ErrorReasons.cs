@@ -47,6 +47,9 @@ public static class ErrorReasons
     /// <summary>The receiver's inbox could not store the message (store down, timeout): nothing was delivered.</summary>
     public const string InboxUnavailable = "inbox unavailable";
 
+    /// <summary>In a cluster, a SEND that no node could route to its receiver's directory within the ceiling (the cluster is failing over or down); neither delivered nor known to be undeliverable.</summary>
+    public const string NoRoute = "the cluster could not route the message";
+
     /// <summary>A <c>type</c> outside 0..4.</summary>
     public static string UnknownType(ulong type) => "unknown type " + type.ToString(CultureInfo.InvariantCulture);
 

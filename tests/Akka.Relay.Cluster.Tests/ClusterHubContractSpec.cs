@@ -52,7 +52,7 @@ public sealed class ClusterHubContractSpec : HubContractSpec
         var mediator = DistributedPubSub.Get(Sys).Mediator;
         var publisher = Sys.ActorOf(BroadcastPublisher.GetProps(mediator));
         var hub = Sys.ActorOf(
-            ClusterHubActor.GetProps(new HubSettings(maxSessionsPerUser), new ClusterHubSettings(TimeSpan.FromSeconds(5)), directory, publisher),
+            ClusterHubActor.GetProps(new HubSettings(maxSessionsPerUser), new ClusterHubSettings(RetryInterval: TimeSpan.FromMilliseconds(300), GiveUpTimeout: TimeSpan.FromSeconds(30)), directory, publisher),
             HubActorBase.Name);
         mediator.Tell(new Subscribe(BroadcastPublisher.Topic, hub), TestActor);
         await ExpectMsgAsync<SubscribeAck>(Timeout);

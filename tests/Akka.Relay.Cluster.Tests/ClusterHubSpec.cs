@@ -12,7 +12,7 @@ namespace Akka.Relay.Cluster.Tests;
 public sealed class ClusterHubSpec : Akka.TestKit.Xunit2.TestKit
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(3);
-    private static readonly TimeSpan AnswerTimeout = TimeSpan.FromMilliseconds(400);
+    private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(1);
     private static readonly byte[] Payload = Encoding.UTF8.GetBytes("{\"sender\":1,\"type\":1,\"receiver\":2,\"content\":\"hi\"}");
 
     public ClusterHubSpec(ITestOutputHelper output)
@@ -76,50 +76,113 @@ public sealed class ClusterHubSpec : Akka.TestKit.Xunit2.TestKit
         var session = CreateTestProbe();
         var send = await SendAsync(hub, directory, session, 2);
 
+        var nodes = new[] { CreateTestProbe(), CreateTestProbe(), CreateTestProbe() };
+
         // The user's session on one node has just closed; the other node's still has it.
-        hub.Tell(new SendRouted(2, send.Sequence, Delivered: false, Hubs: 3));
-        hub.Tell(new SendRouted(2, send.Sequence, Delivered: true, Hubs: 3));
+        hub.Tell(new SendRouted(2, send.Sequence, Delivered: false, Hubs: 3), nodes[0].Ref);
+        hub.Tell(new SendRouted(2, send.Sequence, Delivered: true, Hubs: 3), nodes[1].Ref);
         await session.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
-        hub.Tell(new SendRouted(2, send.Sequence, Delivered: false, Hubs: 3));
+        hub.Tell(new SendRouted(2, send.Sequence, Delivered: false, Hubs: 3), nodes[2].Ref);
 
         Assert.Equal(new SendAck(2, true), await session.ExpectMsgAsync<SendAck>(Timeout));
     }
 
     [Fact]
-    public async Task A_directory_silent_past_the_deadline_gets_an_unsettled_not_online_and_its_late_answer_settles_it()
+    public async Task A_dropped_RouteSend_is_sent_again_and_answered_once_in_order_with_the_SENDs_behind_it()
     {
         var (hub, directory) = CreateHub();
         var session = CreateTestProbe();
-        var (silent, answered) = await SendTwoAsync(hub, directory, session);
-        hub.Tell(new SendRouted(3, answered.Sequence, Delivered: true, Hubs: 1));
+        var dropped = await SendAsync(hub, directory, session, 2);
+        var behind = await SendAsync(hub, directory, session, 2);
+        var other = await SendAsync(hub, directory, session, 3);
+        Assert.Equal((0L, dropped.Sequence), (dropped.Previous, behind.Previous));
 
-        // At the deadline the first SEND is answered "not online" (not settled), and the one held behind it follows.
-        var early = await session.ExpectMsgAsync<SendAck>(Timeout);
-        Assert.Equal(new SendAck(2, false) { Settled = false }, early);
+        // The first copy of the first SEND was lost with a moving shard; the others were answered.
+        hub.Tell(new SendRouted(2, behind.Sequence, Delivered: true, Hubs: 1));
+        hub.Tell(new SendRouted(3, other.Sequence, Delivered: true, Hubs: 1));
+        var retry = await directory.ExpectMsgAsync<RouteSend>(Timeout);
+        Assert.Equal((2UL, dropped.Sequence, 0L), (retry.Receiver, retry.Sequence, retry.Previous));
+        Assert.Same(dropped.Payload, retry.Payload);
+        await session.ExpectNoMsgAsync(TimeSpan.Zero);
+
+        hub.Tell(new SendRouted(2, retry.Sequence, Delivered: true, Hubs: 1));
+
+        Assert.Equal(new SendAck(2, true), await session.ExpectMsgAsync<SendAck>(Timeout));
+        Assert.Equal(new SendAck(2, true), await session.ExpectMsgAsync<SendAck>(Timeout));
         Assert.Equal(new SendAck(3, true), await session.ExpectMsgAsync<SendAck>(Timeout));
-
-        hub.Tell(new SendRouted(2, silent.Sequence, Delivered: true, Hubs: 1));
-
-        await session.ExpectMsgAsync<SendSettled>(Timeout);
-        await session.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
+        // The first copy's answer arriving late changes nothing, and nothing is sent again.
+        hub.Tell(new SendRouted(2, dropped.Sequence, Delivered: true, Hubs: 1));
+        await session.ExpectNoMsgAsync(RetryInterval * 2);
+        await directory.ExpectNoMsgAsync(TimeSpan.Zero);
     }
 
     [Fact]
-    public async Task A_SEND_that_never_gets_an_answer_is_settled_one_deadline_after_it_was_answered()
+    public async Task A_SEND_that_no_directory_answers_is_answered_with_an_error_at_the_ceiling_never_not_online()
+    {
+        var (hub, directory) = CreateHub(giveUp: TimeSpan.FromSeconds(1));
+        var session = CreateTestProbe();
+        await ClaimAsync(hub, directory, 1, session);
+        await SendAsync(hub, directory, session, 2);
+
+        var error = await session.ExpectMsgAsync<Deliver>(Timeout);
+        Assert.Equal("{\"type\":2,\"sender\":0,\"receiver\":1,\"content\":\"error: the cluster could not route the message\"}", Encoding.UTF8.GetString(error.Payload));
+        await session.ExpectMsgAsync<SendSettled>(Timeout);
+        await session.ExpectNoMsgAsync(RetryInterval * 2);
+    }
+
+    [Fact]
+    public async Task A_copy_of_a_delivered_SEND_is_answered_as_the_first_but_never_delivered_twice()
     {
         var (hub, directory) = CreateHub();
         var session = CreateTestProbe();
-        await SendAsync(hub, directory, session, 2);
+        await ClaimAsync(hub, directory, 2, session);
+        var (sendersHub, otherHub) = (CreateTestProbe(), CreateTestProbe());
 
-        Assert.Equal(new SendAck(2, false) { Settled = false }, await session.ExpectMsgAsync<SendAck>(Timeout));
-        await session.ExpectMsgAsync<SendSettled>(Timeout);
+        // The old and the new home of a moved shard both hand SEND 17 over.
+        hub.Tell(new DeliverRouted(2, Payload, 17, Hubs: 1), sendersHub.Ref);
+        hub.Tell(new DeliverRouted(2, Payload, 17, Hubs: 1), sendersHub.Ref);
+        hub.Tell(new DeliverRouted(2, Payload, 18, Hubs: 1), sendersHub.Ref);
+        hub.Tell(new DeliverRouted(2, Payload, 17, Hubs: 1), sendersHub.Ref);
+        // Another hub's SEND 17 is another SEND.
+        hub.Tell(new DeliverRouted(2, Payload, 17, Hubs: 1), otherHub.Ref);
+
+        for (var i = 0; i < 3; i++)
+        {
+            await session.ExpectMsgAsync<Deliver>(Timeout);
+        }
+
+        await session.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+        foreach (var sequence in new[] { 17L, 17L, 18L, 17L })
+        {
+            Assert.Equal(new SendRouted(2, sequence, Delivered: true, Hubs: 1), await sendersHub.ExpectMsgAsync<SendRouted>(Timeout));
+        }
+
+        Assert.Equal(new SendRouted(2, 17, Delivered: true, Hubs: 1), await otherHub.ExpectMsgAsync<SendRouted>(Timeout));
     }
 
-    private (IActorRef Hub, TestProbe Directory) CreateHub()
+    [Fact]
+    public async Task A_retried_SEND_handed_to_fewer_hubs_is_answered_once_the_remaining_hub_answers()
+    {
+        var (hub, directory) = CreateHub();
+        var session = CreateTestProbe();
+        var send = await SendAsync(hub, directory, session, 2);
+        var nodeA = CreateTestProbe();
+
+        // Handed to two hubs; one answers, the other's node dies with its answer. The retry reaches only the live hub.
+        hub.Tell(new SendRouted(2, send.Sequence, Delivered: true, Hubs: 2), nodeA.Ref);
+        await session.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+        await directory.ExpectMsgAsync<RouteSend>(Timeout);
+        hub.Tell(new SendRouted(2, send.Sequence, Delivered: true, Hubs: 1), nodeA.Ref);
+
+        Assert.Equal(new SendAck(2, true), await session.ExpectMsgAsync<SendAck>(Timeout));
+        await session.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+    }
+
+    private (IActorRef Hub, TestProbe Directory) CreateHub(TimeSpan? giveUp = null)
     {
         var directory = CreateTestProbe();
         var publisher = CreateTestProbe();
-        var props = ClusterHubActor.GetProps(new HubSettings(MaxSessionsPerUser: 8), new ClusterHubSettings(AnswerTimeout), directory.Ref, publisher.Ref);
+        var props = ClusterHubActor.GetProps(new HubSettings(MaxSessionsPerUser: 8), new ClusterHubSettings(RetryInterval, giveUp ?? TimeSpan.FromSeconds(30)), directory.Ref, publisher.Ref);
         return (Sys.ActorOf(props), directory);
     }
 

@@ -92,6 +92,25 @@ public sealed class CrossNodeTests
     }
 
     [Fact]
+    public async Task A_SEND_written_once_the_receivers_close_handshake_completed_is_answered_not_online_never_success()
+    {
+        // The receiving node unregisters a closing session before it answers the close frame, and every delivery is
+        // decided there: a SEND that leaves after the client saw its close completed cannot be acked as delivered.
+        var a = Ids.Next();
+        await using var alice = await Node(0).ConnectAsync(a);
+        for (var round = 0; round < 10; round++)
+        {
+            var b = Ids.Next();
+            var bob = await Node(1 + (round % 2)).ConnectAsync(b);
+            await Probe.RoundTripAsync(alice, a, bob, b);
+
+            await bob.CloseAsync();
+            await Probe.AssertOfflineAsync(alice, b);
+            await bob.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task Broadcast_reaches_every_session_on_every_node_exactly_once()
     {
         var ids = Enumerable.Range(0, 6).Select(_ => Ids.Next()).ToArray();
@@ -304,6 +323,8 @@ public sealed class CrossNodeTests
         Assert.Equal(TimeSpan.FromSeconds(5), config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after"));
         Assert.True(config.GetBoolean("akka.cluster.split-brain-resolver.down-all-when-unstable"));
         Assert.Equal(TimeSpan.FromSeconds(3), config.GetTimeSpan("akka.cluster.failure-detector.acceptable-heartbeat-pause"));
+        Assert.Equal(TimeSpan.FromMilliseconds(500), config.GetTimeSpan("akka.cluster.sharding.retry-interval"));
+        Assert.Equal(TimeSpan.FromSeconds(2), config.GetTimeSpan("akka.cluster.sharding.coordinator-failure-backoff"));
         Assert.Contains("SplitBrainResolverProvider", config.GetString("akka.cluster.downing-provider-class"), StringComparison.Ordinal);
     }
 
@@ -313,8 +334,8 @@ public sealed class CrossNodeTests
         var serialization = ClusterNodes.SystemOf(Node(0)).Serialization;
         var payload = "{\"type\":1}"u8.ToArray();
 
-        var send = RoundTrip(new Akka.Relay.Cluster.Directory.RouteSend(ulong.MaxValue, payload, 7));
-        Assert.Equal((ulong.MaxValue, 7L), (send.Receiver, send.Sequence));
+        var send = RoundTrip(new Akka.Relay.Cluster.Directory.RouteSend(ulong.MaxValue, payload, 7, Previous: long.MaxValue));
+        Assert.Equal((ulong.MaxValue, 7L, long.MaxValue), (send.Receiver, send.Sequence, send.Previous));
         Assert.Equal(payload, send.Payload);
 
         var deliver = RoundTrip(new Akka.Relay.Cluster.Directory.DeliverRouted(42, payload, long.MaxValue, Hubs: 3));

@@ -7,9 +7,13 @@ using Xunit.Abstractions;
 namespace Akka.Relay.Cluster.Tests;
 
 /// <summary>Three real server processes: one is killed with SIGKILL, the others keep serving, and it rejoins.</summary>
+[Trait("Category", "Slow")]
 public sealed class NodeCrashTests
 {
-    private static readonly TimeSpan OfflineWindow = TimeSpan.FromSeconds(10);
+    // Generous: users whose directory entity lived on the killed node read "not online" only once its shards have
+    // moved (failure detection, the Split Brain Resolver's stable-after, then the hand-over; ~15-20 s here).
+    private static readonly TimeSpan OfflineWindow = TimeSpan.FromSeconds(60);
+    private const int Pairs = 16;
     private readonly ITestOutputHelper _output;
 
     public NodeCrashTests(ITestOutputHelper output)
@@ -18,7 +22,7 @@ public sealed class NodeCrashTests
     }
 
     [Fact]
-    public async Task A_killed_node_goes_offline_within_ten_seconds_while_the_others_serve_and_it_rejoins_when_restarted()
+    public async Task A_killed_nodes_users_go_offline_while_pairs_on_the_others_never_read_not_online_nor_lose_a_message_and_it_rejoins()
     {
         await using var node1 = ServerProcess.CreateClusterNode(seed: null);
         node1.Start();
@@ -56,25 +60,41 @@ public sealed class NodeCrashTests
             probes.Add(await ProcessProbes.ConnectWhenUpAsync(node1, Ids.Next(), TimeSpan.FromSeconds(10)));
         }
 
+        // Pairs on the two surviving nodes send without pause through the crash.
+        await using var traffic = await PairTraffic.StartAsync(node1, node2, Pairs, TimeSpan.FromSeconds(60));
+        await traffic.UntilEachAnsweredAsync(10, TimeSpan.FromSeconds(60));
+
         await node3.KillAsync();
         var sinceKill = Stopwatch.StartNew();
+        var killAt = traffic.Now;
 
         // Every user of the dead node reads "not online" within the window. Where the user's
         // directory entity lived on a surviving node, it reacts to unreachability (about 4 s).
-        // Where it lived on the dead node, the directory cannot answer until the Split Brain
-        // Resolver has downed the node and the entity restarted elsewhere; the sender's hub
-        // answers "not online" when Relay:Cluster:SendAnswerTimeout (5 s) has passed.
+        // Where it lived on the dead node, nothing can answer until the Split Brain Resolver has
+        // downed the node and the entity restarted elsewhere: the sender's hub retries meanwhile
+        // and never guesses, so the answer is the rebuilt entity's "not online".
         var outcomes = await Task.WhenAll(victims.Select((v, i) => ProcessProbes.UntilOfflineAsync(probes[i], v.Id, sinceKill, OfflineWindow, node1)));
         foreach (var probe in probes)
         {
             await probe.DisposeAsync();
         }
 
-        var reacted = outcomes.Where(o => o.LongestAckWait < TimeSpan.FromSeconds(2)).Select(o => o.Offline).ToList();
-        var recovered = outcomes.Where(o => o.LongestAckWait >= TimeSpan.FromSeconds(2)).Select(o => o.Offline).ToList();
+        // An entity on a survivor answers once the failure detector marks the node unreachable (~4-5 s); one on
+        // the killed node only after the Split Brain Resolver downed it and its shards moved (well after 10 s).
+        var reacted = outcomes.Where(o => o.Offline < TimeSpan.FromSeconds(10)).Select(o => o.Offline).ToList();
+        var recovered = outcomes.Where(o => o.Offline >= TimeSpan.FromSeconds(10)).Select(o => o.Offline).ToList();
         _output.WriteLine($"entity on a survivor: {reacted.Count} users offline after [{string.Join(", ", reacted.Select(t => $"{t.TotalSeconds:F1} s"))}]");
         _output.WriteLine($"entity on the killed node: {recovered.Count} users offline after [{string.Join(", ", recovered.Select(t => $"{t.TotalSeconds:F1} s"))}]");
         Assert.All(outcomes, o => Assert.True(o.Offline < OfflineWindow, $"a user read 'not online' only {o.Offline} after the kill"));
+
+        // Every pair on the survivors relays again, and none of them ever read "not online" or lost a message.
+        await traffic.UntilEachAnsweredAsync(20, TimeSpan.FromSeconds(120));
+        var answers = await traffic.StopAsync(TimeSpan.FromSeconds(60));
+        var wrong = answers.Where(a => a.Text != Wire.SuccessSend(a.ReceiverId)).ToList();
+        Assert.True(wrong.Count == 0, $"{wrong.Count} SENDs between users on live nodes were not answered 'success send', e.g. {wrong.FirstOrDefault()}\n{node1.Log}\n{node2.Log}");
+        var stalled = answers.Where(a => a.SentAt + a.Took > killAt && a.Took >= TimeSpan.FromSeconds(1)).ToList();
+        var stall = stalled.Count == 0 ? TimeSpan.Zero : stalled.Max(a => a.SentAt + a.Took - killAt);
+        _output.WriteLine($"pairs on the survivors: {answers.Count} answers, none 'not online'; {stalled.Select(a => a.ReceiverId).Distinct().Count()} of {Pairs} receivers stalled (entity on the killed node), relaying again {stall.TotalSeconds:F1} s after the kill; slowest answer {answers.Max(a => a.Took).TotalSeconds:F1} s");
 
         // The survivors still relay both ways. If bob's or alice's directory entity lived on
         // the dead node, that pair waits until the entity has moved (the Split Brain Resolver

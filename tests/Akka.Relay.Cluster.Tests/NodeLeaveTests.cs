@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.WebSockets;
 using Akka.Relay.Cluster.Tests.Infrastructure;
 using Akka.Relay.Server.Tests.Infrastructure;
@@ -51,7 +50,7 @@ public sealed class NodeLeaveTests
         }
 
         await ProcessProbes.UntilAckAsync(alice, leavers[0].Id, Wire.SuccessSend(leavers[0].Id), TimeSpan.FromSeconds(60), node3);
-        await WaitForMembersUpAsync(node1, 3, TimeSpan.FromSeconds(60));
+        await ProcessProbes.WaitForMembersUpAsync(node1, 3, TimeSpan.FromSeconds(60));
         foreach (var (id, _) in leavers.Concat(stayers))
         {
             await ProcessProbes.UntilAckAsync(alice, id, Wire.SuccessSend(id), TimeSpan.FromSeconds(30), node3);
@@ -78,8 +77,8 @@ public sealed class NodeLeaveTests
         var code = await exit;
         Assert.True(code == 0, $"the node exited with {code}\n{node3.Log}");
         var exited = sinceTerm.Elapsed;
-        await WaitForMembersUpAsync(node1, 2, TimeSpan.FromSeconds(30));
-        await WaitForMembersUpAsync(node2, 2, TimeSpan.FromSeconds(30));
+        await ProcessProbes.WaitForMembersUpAsync(node1, 2, TimeSpan.FromSeconds(30));
+        await ProcessProbes.WaitForMembersUpAsync(node2, 2, TimeSpan.FromSeconds(30));
         var removed = sinceTerm.Elapsed;
 
         // The stayers' entities that lived on node 3 came back on a survivor with the right
@@ -100,25 +99,5 @@ public sealed class NodeLeaveTests
         }
 
         _output.WriteLine($"SIGTERM -> sessions closed {closed.TotalSeconds:F1} s, exit 0 {exited.TotalSeconds:F1} s, survivors see 2 members {removed.TotalSeconds:F1} s; slowest stayer ack afterwards {longest.TotalMilliseconds:F0} ms");
-    }
-
-    private static async Task WaitForMembersUpAsync(ServerProcess node, int expected, TimeSpan timeout)
-    {
-        var watch = Stopwatch.StartNew();
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(200));
-        var last = -1;
-        while (true)
-        {
-            var (status, body) = await node.GetJsonAsync("readyz");
-            var cluster = body.GetProperty("checks").GetProperty("cluster");
-            last = cluster.TryGetProperty("data", out var data) ? data.GetProperty("membersUp").GetInt32() : -1;
-            if (status == HttpStatusCode.OK && last == expected)
-            {
-                return;
-            }
-
-            Assert.True(watch.Elapsed < timeout, $"node still reports {last} members up (status {status}) after {timeout}\n{node.Log}");
-            await timer.WaitForNextTickAsync();
-        }
     }
 }

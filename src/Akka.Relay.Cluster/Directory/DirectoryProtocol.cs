@@ -28,10 +28,14 @@ public sealed record SessionsReport(ulong UserId, IReadOnlyList<IActorRef> Sessi
 public sealed record FanOut(byte[] Payload);
 
 /// <summary>
-/// A SEND the hub hands to the receiver's directory. The answer (<see cref="SendRouted"/>) goes to the
-/// message's sender, the hub; <paramref name="Sequence"/> tells it which of its sessions' SENDs is answered.
+/// A SEND the hub hands to the receiver's directory, again after each retry interval until it is answered. The
+/// answer (<see cref="SendRouted"/>) goes to the message's sender, the hub.
 /// </summary>
-public sealed record RouteSend(ulong Receiver, byte[] Payload, long Sequence);
+/// <param name="Receiver">The user the SEND is for.</param>
+/// <param name="Payload">The message as the receiver reads it.</param>
+/// <param name="Sequence">The SEND's number at its hub (increasing, never reused by that hub): tells the hub which SEND is answered, and receiving hubs which copies they already delivered.</param>
+/// <param name="Previous">The sending hub's last earlier SEND to the same receiver that was still unanswered when this copy left, or 0: the directory delivers this one only after that one.</param>
+public sealed record RouteSend(ulong Receiver, byte[] Payload, long Sequence, long Previous);
 
 /// <summary>
 /// From a directory to the hub of a node that holds sessions of <paramref name="Receiver"/>: deliver to them,

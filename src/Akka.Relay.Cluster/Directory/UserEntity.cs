@@ -22,6 +22,8 @@ namespace Akka.Relay.Cluster.Directory;
 /// A SEND is handed to the hub of each node with a session of the user, which delivers it to
 /// its sessions and answers the SEND's hub, so the answer never overtakes the message on the
 /// network and a sender waiting for answers cannot outrun the cluster.
+/// Sending hubs retry what a moving shard dropped; the entity hands each hub's SENDs on in that hub's order
+/// (<see cref="SendOrder"/>) and receiving hubs drop copies, so a retry neither reorders nor duplicates.
 /// </remarks>
 public sealed class UserEntity : ReceiveActor, IWithStash, IWithTimers
 {
@@ -36,6 +38,10 @@ public sealed class UserEntity : ReceiveActor, IWithStash, IWithTimers
     // Each live session and the hub of its node (the one that claimed or reported it).
     private readonly Dictionary<IActorRef, IActorRef> _sessions = new();
     private readonly List<IActorRef> _receivingHubs = new();
+    // Per sending hub: the order its SENDs are handed on in, across retries and copies.
+    private readonly Dictionary<IActorRef, SendOrder> _orders = new();
+    private IActorRef? _lastSendersHub;
+    private SendOrder? _lastOrder;
     private int _awaitedReports;
 
     /// <summary>Creates the entity of <paramref name="userId"/>.</summary>
@@ -139,6 +145,43 @@ public sealed class UserEntity : ReceiveActor, IWithStash, IWithTimers
 
     private void OnSend(RouteSend send)
     {
+        var sendersHub = Sender;
+        var order = OrderOf(sendersHub);
+        switch (order.Classify(send))
+        {
+            case SendOrder.Verdict.Copy:
+                // A retry whose first copy was handed on: answered as before, or handed on again to the receiving
+                // hubs, which drop it and answer (the first answer may have died with a node).
+                if (order.WentToHubs(send.Sequence))
+                {
+                    HandOn(send, sendersHub);
+                }
+                else
+                {
+                    sendersHub.Tell(new SendRouted(send.Receiver, send.Sequence, Delivered: false, Hubs: 1));
+                }
+
+                return;
+            case SendOrder.Verdict.Wait:
+                // Its predecessor was dropped by a moving shard: its retry comes within the retry interval.
+                if (!order.Wait(send, sendersHub))
+                {
+                    _log.Debug("User {0}: too many SENDs of {1} wait for an earlier one; this one comes again with its retry", _userId, sendersHub);
+                }
+
+                return;
+        }
+
+        order.HandedOn(send.Sequence, HandOn(send, sendersHub));
+        while (order.AnyWaiting && order.TryTakeNext(out var next, out var from))
+        {
+            order.HandedOn(next.Sequence, HandOn(next, from));
+        }
+    }
+
+    /// <summary>Hands <paramref name="send"/> to the hub of every node with a reachable session of the user; false when there is none (then answered "not online" here).</summary>
+    private bool HandOn(RouteSend send, IActorRef sendersHub)
+    {
         var unreachable = _cluster.State.Unreachable;
         _receivingHubs.Clear();
         foreach (var (session, hub) in _sessions)
@@ -151,24 +194,69 @@ public sealed class UserEntity : ReceiveActor, IWithStash, IWithTimers
 
         if (_receivingHubs.Count == 0)
         {
-            Sender.Tell(new SendRouted(send.Receiver, send.Sequence, Delivered: false, Hubs: 1));
-            return;
+            sendersHub.Tell(new SendRouted(send.Receiver, send.Sequence, Delivered: false, Hubs: 1));
+            return false;
         }
 
-        // Sent on behalf of the SEND's hub (the Sender), which every receiving hub answers: it is "success send"
+        // Sent on behalf of the SEND's hub, which every receiving hub answers: it is "success send"
         // if any of them had a session left (one may have closed since the directory last heard of it).
         var delivery = new DeliverRouted(send.Receiver, send.Payload, send.Sequence, _receivingHubs.Count);
         foreach (var hub in _receivingHubs)
         {
             if (hub is IInternalActorRef { IsLocal: true })
             {
-                hub.Tell(delivery, Sender);
+                hub.Tell(delivery, sendersHub);
             }
             else
             {
-                _courier.Tell(new CourierDelivery(hub, delivery), Sender);
+                _courier.Tell(new CourierDelivery(hub, delivery), sendersHub);
             }
         }
+
+        return true;
+    }
+
+    private SendOrder OrderOf(IActorRef sendersHub)
+    {
+        // Resolved remote refs are cached, so a stream of SENDs from one hub usually carries the same instance.
+        if (ReferenceEquals(sendersHub, _lastSendersHub))
+        {
+            return _lastOrder!;
+        }
+
+        if (_orders.TryGetValue(sendersHub, out var order))
+        {
+            (_lastSendersHub, _lastOrder) = (sendersHub, order);
+            return order;
+        }
+
+        // A new sending hub: forget those of nodes that have left the cluster (a restarted node's hub is a new one).
+        foreach (var (hub, known) in _orders)
+        {
+            if (!known.AnyWaiting && hub is not IInternalActorRef { IsLocal: true } && !IsMember(hub.Path.Address))
+            {
+                _orders.Remove(hub);
+                (_lastSendersHub, _lastOrder) = (null, null);
+            }
+        }
+
+        order = new SendOrder();
+        _orders[sendersHub] = order;
+        (_lastSendersHub, _lastOrder) = (sendersHub, order);
+        return order;
+    }
+
+    private bool IsMember(Address address)
+    {
+        foreach (var member in _cluster.State.Members)
+        {
+            if (member.Address.Equals(address))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private void OnClaim(ClaimSession claim)

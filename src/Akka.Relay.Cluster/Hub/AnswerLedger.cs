@@ -2,35 +2,46 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Relay.Actors.Hub;
 using Akka.Relay.Cluster.Directory;
+using Akka.Relay.Protocol;
 
 namespace Akka.Relay.Cluster.Hub;
 
 /// <summary>
-/// A cluster hub's record of the SENDs it handed to directories: it passes the answers on in each session's SEND
-/// order, answers at the deadline when a directory stays silent, and tells the session once a SEND is settled.
+/// A cluster hub's record of the SENDs it handed to directories: it re-sends each one until the receiver's
+/// directory has answered, passes the answers on in each session's SEND order, and gives up only after a long
+/// ceiling, with an error (never a guessed "not online").
 /// </summary>
 /// <remarks>
-/// Answers about different receivers come from different nodes and can arrive in any order; a session gets them
-/// in the order it sent. A SEND answered at its deadline stays unsettled (the session keeps counting it against
-/// its limit of unanswered SENDs) until its real answer arrives or one more deadline has passed: a slow cluster
-/// must not free senders to pile more onto it.
+/// <para>A shard that moves (a node leaves, joins or crashes) drops the SENDs buffered for it, so an unanswered
+/// SEND is sent again every retry interval. Each RouteSend names the SEND before it to the same receiver that is
+/// still unanswered (<see cref="RouteSend.Previous"/>): the receiver's entity delivers a SEND only once that one is
+/// done, so a retried SEND cannot be overtaken by the ones behind it, and receiving hubs drop the copies a retry
+/// makes. Unanswered SENDs per receiver are the only chain state: a receiver with nothing in flight costs nothing.</para>
+/// <para>Answers about different receivers come from different nodes and can arrive in any order; a session gets
+/// them in the order it sent.</para>
 /// </remarks>
-internal sealed class AnswerLedger(TimeSpan answerTimeout, ILoggingAdapter log)
+internal sealed class AnswerLedger(TimeSpan retryInterval, TimeSpan giveUpAfter, ILoggingAdapter log)
 {
-    // A SEND answered at its deadline is settled anyway after this many more deadlines: by then its node is gone
-    // and nothing will answer. Kept short because a session at its limit of unanswered SENDs is not read
-    // meanwhile (its pongs neither), and must get going again well before its keep-alive timeout.
-    private const int GiveUpAfterDeadlines = 1;
+    private const int MaxSpareChains = 64;
+
+    // Retries wait 1, 2, 4, then 4 retry intervals: after a crash, SENDs go again within 4 intervals (1.2 s by
+    // default) of the shard's new home being known.
+    private const int MaxBackoffDoublings = 2;
 
     private readonly Dictionary<IActorRef, Queue<Entry>> _bySession = new();
-    private readonly Dictionary<long, Entry> _unsettled = new();
+    private readonly Dictionary<long, Entry> _unresolved = new();
+    // Per receiver, its unresolved SENDs in SEND order: each RouteSend names its predecessor here.
+    private readonly Dictionary<ulong, List<Entry>> _byReceiver = new();
+    private readonly List<Entry> _givenUp = new();
+    // Chains of receivers with nothing in flight, kept for reuse: most SENDs find their receiver's chain empty.
+    private readonly Stack<List<Entry>> _spareChains = new();
     private long _nextSequence;
 
-    /// <summary>True while some SEND is unsettled (the hub checks deadlines only then).</summary>
-    public bool AnyUnsettled => _unsettled.Count > 0;
+    /// <summary>True while some SEND waits for its answer (the hub checks for retries only then).</summary>
+    public bool AnyUnresolved => _unresolved.Count > 0;
 
-    /// <summary>Records a SEND of <paramref name="session"/> to <paramref name="receiver"/>; returns its sequence number for the directory.</summary>
-    public long Add(IActorRef session, ulong receiver)
+    /// <summary>Records a SEND of <paramref name="session"/> (user <paramref name="senderId"/>); returns what to hand to the directory.</summary>
+    public RouteSend Add(IActorRef session, ulong senderId, ulong receiver, byte[] payload)
     {
         if (!_bySession.TryGetValue(session, out var pending))
         {
@@ -38,77 +49,95 @@ internal sealed class AnswerLedger(TimeSpan answerTimeout, ILoggingAdapter log)
             _bySession[session] = pending;
         }
 
-        var entry = new Entry(++_nextSequence, session, receiver, Environment.TickCount64 + (long)answerTimeout.TotalMilliseconds);
+        if (!_byReceiver.TryGetValue(receiver, out var chain))
+        {
+            chain = _spareChains.TryPop(out var spare) ? spare : new List<Entry>(4);
+            _byReceiver[receiver] = chain;
+        }
+
+        var now = Environment.TickCount64;
+        var entry = new Entry(++_nextSequence, session, senderId, receiver, payload, now + GiveUpMs)
+        {
+            RetryAtMs = now + RetryMs,
+        };
+        var previous = chain.Count > 0 ? chain[^1].Sequence : 0;
+        chain.Add(entry);
         pending.Enqueue(entry);
-        _unsettled[entry.Sequence] = entry;
-        return entry.Sequence;
+        _unresolved[entry.Sequence] = entry;
+        return new RouteSend(receiver, payload, entry.Sequence, previous);
     }
 
-    /// <summary>Takes one receiving hub's answer; once all of a SEND's hubs answered, passes it on or settles it.</summary>
-    public void Answer(SendRouted routed)
+    /// <summary>Takes one answer from <paramref name="from"/> (a receiving hub, or the directory itself); once every hub it was handed to answered, passes it on.</summary>
+    public void Answer(SendRouted routed, IActorRef from)
     {
-        if (!_unsettled.TryGetValue(routed.Sequence, out var entry))
+        if (!_unresolved.TryGetValue(routed.Sequence, out var entry))
         {
-            return; // The session has ended, or the SEND was given up on.
+            return; // Answered already (a retry's copy answering too), or its session has ended.
         }
 
-        // A user with sessions on several nodes: every node's hub answers, and one delivery is enough.
-        entry.AnswersDue ??= routed.Hubs;
-        entry.AnswersDue--;
+        // A retried SEND may be answered for each copy, by hubs counted differently (a node became unreachable
+        // meanwhile): the fewest hubs any copy was handed to is enough, and one hub counts once.
+        entry.AnswersDue = Math.Min(entry.AnswersDue ?? int.MaxValue, routed.Hubs);
         entry.AnyDelivered |= routed.Delivered;
-        if (entry.AnswersDue > 0)
+        if (entry.AnswersDue == 1)
         {
+            // The common case: one receiving hub (or the directory) answered for all.
+            Resolve(entry, entry.AnyDelivered ? Outcome.Delivered : Outcome.NotOnline);
             return;
         }
 
-        _unsettled.Remove(routed.Sequence);
-        if (entry.AnsweredEarly)
+        entry.AnsweredBy ??= new List<IActorRef>(entry.AnswersDue.Value);
+        if (!entry.AnsweredBy.Contains(from))
         {
-            // The sender was answered at the deadline; now it may count this SEND as done.
-            entry.Session.Tell(SendSettled.Instance);
-            if (entry.AnyDelivered && entry.Delivered == false)
-            {
-                log.Warning("User {0} got a message whose sender had been told not online when its directory did not answer within {1}", routed.Receiver, answerTimeout);
-            }
-
-            return;
+            entry.AnsweredBy.Add(from);
         }
 
-        entry.Delivered = entry.AnyDelivered;
-        if (_bySession.TryGetValue(entry.Session, out var pending))
+        if (entry.AnsweredBy.Count >= entry.AnswersDue)
         {
-            PassOn(entry.Session, pending);
+            Resolve(entry, entry.AnyDelivered ? Outcome.Delivered : Outcome.NotOnline);
         }
     }
 
-    /// <summary>Answers the SENDs whose deadline has passed and settles those given up on.</summary>
-    public void CheckDeadlines()
+    /// <summary>Hands <paramref name="resend"/> every SEND whose retry is due (oldest first per receiver) and gives up on those past the ceiling.</summary>
+    public void RetryDue(Action<RouteSend> resend)
     {
         var now = Environment.TickCount64;
-        foreach (var (session, pending) in _bySession)
+        foreach (var (receiver, chain) in _byReceiver)
         {
-            // A directory that does not answer in time lives on a node that has crashed and is being replaced:
-            // the message is most likely lost, so the honest answer is "not online" (unless one of several
-            // nodes has already said it delivered).
-            while (pending.TryPeek(out var oldest) && oldest.Delivered is null && oldest.DeadlineMs <= now)
+            var previous = 0L;
+            foreach (var entry in chain)
             {
-                log.Warning("No answer from the directory of user {0} within {1}: answering {2}", oldest.Receiver, answerTimeout, oldest.AnyDelivered ? "success send" : "not online");
-                oldest.Delivered = oldest.AnyDelivered;
-                oldest.AnsweredEarly = true;
-                oldest.DeadlineMs = now + (long)(answerTimeout.TotalMilliseconds * GiveUpAfterDeadlines);
-                PassOn(session, pending);
+                if (entry.GiveUpAtMs <= now)
+                {
+                    _givenUp.Add(entry);
+                    continue;
+                }
+
+                if (entry.RetryAtMs <= now)
+                {
+                    // Each wait twice the last, up to a few intervals: a dropped SEND goes again at once, while a
+                    // cluster too busy to answer within the interval is not sent every SEND again and again.
+                    entry.Retries++;
+                    entry.RetryAtMs = now + (RetryMs << Math.Min(entry.Retries, MaxBackoffDoublings));
+                    if (entry.Retries == 1)
+                    {
+                        log.Debug("No answer from the directory of user {0} within {1}: sending again", receiver, retryInterval);
+                    }
+
+                    resend(new RouteSend(receiver, entry.Payload, entry.Sequence, previous));
+                }
+
+                previous = entry.Sequence;
             }
         }
 
-        foreach (var (sequence, entry) in _unsettled)
+        foreach (var entry in _givenUp)
         {
-            if (entry.AnsweredEarly && entry.DeadlineMs <= now)
-            {
-                // Lost with its node: no answer will ever come.
-                _unsettled.Remove(sequence);
-                entry.Session.Tell(SendSettled.Instance);
-            }
+            log.Warning("No answer from the directory of user {0} within {1} ({2} tries): answering an error", entry.Receiver, giveUpAfter, entry.Retries + 1);
+            Resolve(entry, Outcome.NoRoute);
         }
+
+        _givenUp.Clear();
     }
 
     /// <summary>Forgets a stopped session's SENDs.</summary>
@@ -118,17 +147,58 @@ internal sealed class AnswerLedger(TimeSpan answerTimeout, ILoggingAdapter log)
         {
             foreach (var entry in pending)
             {
-                _unsettled.Remove(entry.Sequence);
+                if (_unresolved.Remove(entry.Sequence))
+                {
+                    Unchain(entry);
+                }
+            }
+        }
+    }
+
+    private long RetryMs => (long)retryInterval.TotalMilliseconds;
+
+    private long GiveUpMs => (long)giveUpAfter.TotalMilliseconds;
+
+    private void Resolve(Entry entry, Outcome outcome)
+    {
+        _unresolved.Remove(entry.Sequence);
+        Unchain(entry);
+        entry.Outcome = outcome;
+        if (_bySession.TryGetValue(entry.Session, out var pending))
+        {
+            PassOn(entry.Session, pending);
+        }
+    }
+
+    private void Unchain(Entry entry)
+    {
+        var chain = _byReceiver[entry.Receiver];
+        chain.Remove(entry);
+        if (chain.Count == 0)
+        {
+            _byReceiver.Remove(entry.Receiver);
+            if (_spareChains.Count < MaxSpareChains)
+            {
+                _spareChains.Push(chain);
             }
         }
     }
 
     private void PassOn(IActorRef session, Queue<Entry> pending)
     {
-        while (pending.TryPeek(out var oldest) && oldest.Delivered is { } delivered)
+        while (pending.TryPeek(out var oldest) && oldest.Outcome is { } outcome)
         {
             pending.Dequeue();
-            session.Tell(new SendAck(oldest.Receiver, delivered) { Settled = !oldest.AnsweredEarly });
+            if (outcome == Outcome.NoRoute)
+            {
+                // Neither "success send" nor "not online" would be true: the cluster could not tell.
+                session.Tell(new Deliver(SystemMessages.Error(oldest.SenderId, ErrorReasons.NoRoute)));
+                session.Tell(SendSettled.Instance);
+            }
+            else
+            {
+                session.Tell(new SendAck(oldest.Receiver, outcome == Outcome.Delivered));
+            }
         }
 
         if (pending.Count == 0)
@@ -137,30 +207,44 @@ internal sealed class AnswerLedger(TimeSpan answerTimeout, ILoggingAdapter log)
         }
     }
 
-    private sealed class Entry(long sequence, IActorRef session, ulong receiver, long deadlineMs)
+    private enum Outcome
+    {
+        Delivered,
+        NotOnline,
+        NoRoute,
+    }
+
+    private sealed class Entry(long sequence, IActorRef session, ulong senderId, ulong receiver, byte[] payload, long giveUpAtMs)
     {
         public long Sequence { get; } = sequence;
 
         public IActorRef Session { get; } = session;
 
+        public ulong SenderId { get; } = senderId;
+
         public ulong Receiver { get; } = receiver;
 
-        /// <summary>
-        /// When the answer is overdue, on the <see cref="Environment.TickCount64"/> clock; once answered early,
-        /// when the SEND is given up on.
-        /// </summary>
-        public long DeadlineMs { get; set; } = deadlineMs;
+        /// <summary>Kept for retries until the SEND is answered.</summary>
+        public byte[] Payload { get; } = payload;
 
-        /// <summary>What the session is told: set once every answer is in, or at the deadline.</summary>
-        public bool? Delivered { get; set; }
+        /// <summary>When the SEND is given up on, on the <see cref="Environment.TickCount64"/> clock.</summary>
+        public long GiveUpAtMs { get; } = giveUpAtMs;
 
-        /// <summary>Answers still to come from the hubs the SEND was handed to; unknown until the first.</summary>
+        /// <summary>When it is sent again if still unanswered.</summary>
+        public long RetryAtMs { get; set; }
+
+        public int Retries { get; set; }
+
+        /// <summary>What the session is told, once known.</summary>
+        public Outcome? Outcome { get; set; }
+
+        /// <summary>Answers due: the fewest hubs any copy was handed to; unknown until the first answer.</summary>
         public int? AnswersDue { get; set; }
+
+        /// <summary>The hubs (or directory) that answered so far.</summary>
+        public List<IActorRef>? AnsweredBy { get; set; }
 
         /// <summary>Whether any answer so far said delivered.</summary>
         public bool AnyDelivered { get; set; }
-
-        /// <summary>The session was told at the deadline, before every answer was in.</summary>
-        public bool AnsweredEarly { get; set; }
     }
 }

@@ -19,7 +19,8 @@ namespace Akka.Relay.Cluster.Hub;
 /// </remarks>
 public sealed class ClusterHubActor : HubActorBase
 {
-    private const string AnswerDeadlineTimerKey = "answer-deadlines";
+    private const string RetryTimerKey = "send-retries";
+    private const string CopiesTimerKey = "delivered-copies";
 
     // An answer is ~20 bytes on the wire: a full batch stays far below Akka.Remote's frame size limit.
     private const int MaxAnswersPerBatch = 1024;
@@ -28,8 +29,11 @@ public sealed class ClusterHubActor : HubActorBase
     private readonly IActorRef _directory;
     private readonly IActorRef _broadcastPublisher;
 
-    // The SENDs handed to directories, until each is answered (in SEND order) and settled.
+    // The SENDs handed to directories, retried until each is answered (in SEND order).
     private readonly AnswerLedger _answers;
+
+    // What other hubs' SENDs this hub delivered, so a retry's copy is not delivered twice.
+    private readonly DeliveredCopies _copies;
 
     // Answers for other nodes' hubs, sent as one batch per hub.
     private readonly OutgoingBatches<IActorRef, SendRouted> _answersToSend = new(MaxAnswersPerBatch);
@@ -41,14 +45,16 @@ public sealed class ClusterHubActor : HubActorBase
         _clusterSettings = clusterSettings;
         _directory = directory;
         _broadcastPublisher = broadcastPublisher;
-        _answers = new AnswerLedger(clusterSettings.AnswerTimeout, Log);
+        _answers = new AnswerLedger(clusterSettings.RetryInterval, clusterSettings.GiveUpTimeout, Log);
+        _copies = new DeliveredCopies(clusterSettings.DeliveredMemory);
         Receive<FanOut>(m => FanOutLocally(m.Payload));
-        Receive<SendRouted>(_answers.Answer);
-        Receive<DeliverRouted>(m => DeliverRouted(m, Sender));
+        Receive<SendRouted>(m => _answers.Answer(m, Sender));
+        Receive<DeliverRouted>(m => DeliverRouted(m, Sender, _copies.From(Sender)));
         Receive<DeliveryBatch>(OnDeliveryBatch);
         Receive<AnswerBatch>(OnAnswerBatch);
         Receive<FlushAnswers>(_ => _answersToSend.Flush(SendAnswerBatch));
-        Receive<CheckAnswerDeadlines>(_ => OnCheckAnswerDeadlines());
+        Receive<RetryDue>(_ => OnRetryDue());
+        Receive<ForgetCopies>(_ => OnForgetCopies());
         Receive<SessionClaimed>(OnSessionClaimed);
         Receive<ClaimRefused>(OnClaimRefused);
         Receive<ReportSessions>(m => Sender.Tell(new SessionsReport(m.UserId, LocalSessionsOf(m.UserId))));
@@ -70,11 +76,13 @@ public sealed class ClusterHubActor : HubActorBase
     /// <inheritdoc />
     protected override void Send(SendToUser message)
     {
-        _directory.Tell(new RouteSend(message.Receiver, message.Payload, _answers.Add(Sender, message.Receiver)));
-        if (!Timers.IsTimerActive(AnswerDeadlineTimerKey))
+        // A session that is closing has left the map; its user id only names it in an error answer.
+        _directory.Tell(_answers.Add(Sender, UserOf(Sender), message.Receiver, message.Payload));
+        if (!Timers.IsTimerActive(RetryTimerKey))
         {
-            var period = TimeSpan.FromTicks(Math.Max(_clusterSettings.AnswerTimeout.Ticks / 4, TimeSpan.FromMilliseconds(100).Ticks));
-            Timers.StartPeriodicTimer(AnswerDeadlineTimerKey, CheckAnswerDeadlines.Instance, period);
+            // Checked a few times per interval, so a retry leaves at most a third of an interval late.
+            var period = TimeSpan.FromTicks(Math.Max(_clusterSettings.RetryInterval.Ticks / 3, TimeSpan.FromMilliseconds(20).Ticks));
+            Timers.StartPeriodicTimer(RetryTimerKey, RetryDue.Instance, period);
         }
     }
 
@@ -124,17 +132,31 @@ public sealed class ClusterHubActor : HubActorBase
 
     private void OnDeliveryBatch(DeliveryBatch batch)
     {
+        var copies = _copies.From(Sender);
         foreach (var delivery in batch.Deliveries)
         {
-            DeliverRouted(delivery, Sender);
+            DeliverRouted(delivery, Sender, copies);
         }
     }
 
-    private void DeliverRouted(DeliverRouted message, IActorRef sendersHub)
+    private void DeliverRouted(DeliverRouted message, IActorRef sendersHub, Dictionary<ulong, DeliveredCopies.Pair> copies)
     {
         // The receiver's directory decided; this node's sessions of the receiver get it, and the SEND's hub
         // hears back from here, after the payload has crossed the network.
-        var answer = new SendRouted(message.Receiver, message.Sequence, DeliverLocally(message.Receiver, message.Payload), message.Hubs);
+        // A retried SEND can arrive twice (through the old and the new home of a moved shard): the copy is answered, not delivered.
+        var pair = DeliveredCopies.Of(copies, message.Receiver);
+        if (!pair.IsCopy(message.Sequence, LocalSessionCount(message.Receiver) > 0, out var delivered))
+        {
+            delivered = DeliverLocally(message.Receiver, message.Payload);
+            pair.Record(message.Sequence, delivered);
+        }
+
+        if (!Timers.IsTimerActive(CopiesTimerKey))
+        {
+            Timers.StartPeriodicTimer(CopiesTimerKey, ForgetCopies.Instance, _clusterSettings.DeliveredMemory / 2);
+        }
+
+        var answer = new SendRouted(message.Receiver, message.Sequence, delivered, message.Hubs);
         if (sendersHub is IInternalActorRef { IsLocal: true })
         {
             sendersHub.Tell(answer);
@@ -153,22 +175,36 @@ public sealed class ClusterHubActor : HubActorBase
     {
         foreach (var answer in batch.Answers)
         {
-            _answers.Answer(answer);
+            _answers.Answer(answer, Sender);
         }
     }
 
-    private void OnCheckAnswerDeadlines()
+    private void OnRetryDue()
     {
-        _answers.CheckDeadlines();
-        if (!_answers.AnyUnsettled)
+        _answers.RetryDue(send => _directory.Tell(send, Self));
+        if (!_answers.AnyUnresolved)
         {
-            Timers.Cancel(AnswerDeadlineTimerKey);
+            Timers.Cancel(RetryTimerKey);
         }
     }
 
-    private sealed class CheckAnswerDeadlines
+    private void OnForgetCopies()
     {
-        public static readonly CheckAnswerDeadlines Instance = new();
+        _copies.ForgetIdle();
+        if (!_copies.Any)
+        {
+            Timers.Cancel(CopiesTimerKey);
+        }
+    }
+
+    private sealed class RetryDue
+    {
+        public static readonly RetryDue Instance = new();
+    }
+
+    private sealed class ForgetCopies
+    {
+        public static readonly ForgetCopies Instance = new();
     }
 
     private sealed class FlushAnswers

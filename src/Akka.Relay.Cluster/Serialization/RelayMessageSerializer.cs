@@ -80,7 +80,7 @@ public sealed class RelayMessageSerializer : SerializerWithStringManifest
     {
         // The payload is immutable and shared: send it as it is.
         FanOut m => m.Payload,
-        RouteSend m => Sequenced(m.Receiver, m.Sequence, [], m.Payload),
+        RouteSend m => RouteSendBytes(m),
         DeliverRouted m => Sequenced(m.Receiver, m.Sequence, Int32s(m.Hubs), m.Payload),
         SendRouted m => AnswerBytes(m),
         DeliveryBatch m => DeliveryBatchBytes(m.Deliveries),
@@ -119,7 +119,7 @@ public sealed class RelayMessageSerializer : SerializerWithStringManifest
         var rest = bytes.AsSpan(sizeof(ulong));
         return manifest switch
         {
-            SendManifest => new RouteSend(userId, rest[sizeof(long)..].ToArray(), SequenceOf(rest)),
+            SendManifest => new RouteSend(userId, rest[(sizeof(long) * 2)..].ToArray(), SequenceOf(rest), BinaryPrimitives.ReadInt64LittleEndian(rest[sizeof(long)..])),
             DeliverManifest => new DeliverRouted(userId, rest[(sizeof(long) + sizeof(int))..].ToArray(), SequenceOf(rest), BinaryPrimitives.ReadInt32LittleEndian(rest[sizeof(long)..])),
             RoutedManifest => ReadAnswer(userId, rest),
             ClaimManifest => new ClaimSession(userId, Resolve(Encoding.UTF8.GetString(rest))),
@@ -256,6 +256,14 @@ public sealed class RelayMessageSerializer : SerializerWithStringManifest
         BinaryPrimitives.WriteUInt64LittleEndian(bytes, userId);
         rest.CopyTo(bytes.AsSpan(sizeof(ulong)));
         return bytes;
+    }
+
+    // [user id: 8][sequence: 8][previous: 8][payload].
+    private static byte[] RouteSendBytes(RouteSend send)
+    {
+        Span<byte> previous = stackalloc byte[sizeof(long)];
+        BinaryPrimitives.WriteInt64LittleEndian(previous, send.Previous);
+        return Sequenced(send.Receiver, send.Sequence, previous, send.Payload);
     }
 
     private static byte[] Int32s(params int[] values)

@@ -76,7 +76,7 @@ public static class RelayClusterSetup
                 var publisher = system.ActorOf(BroadcastPublisher.GetProps(mediator), "broadcast-publisher");
                 var directory = registry.Get<UserEntity>();
                 var hub = system.ActorOf(
-                    ClusterHubActor.GetProps(hubSettings, new ClusterHubSettings(cluster.SendAnswerTimeout), directory, publisher, metrics),
+                    ClusterHubActor.GetProps(hubSettings, new ClusterHubSettings(cluster.SendRetryInterval, cluster.SendGiveUpTimeout), directory, publisher, metrics),
                     HubActorBase.Name);
                 // The publisher gets the acknowledgement; every node's hub receives each FanOut once.
                 mediator.Tell(new Subscribe(BroadcastPublisher.Topic, hub), publisher);

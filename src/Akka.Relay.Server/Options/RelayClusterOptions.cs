@@ -46,6 +46,9 @@ public sealed class RelayClusterOptions
     /// <summary>How long a per-user entity with no sessions stays in memory before it passivates.</summary>
     public TimeSpan DirectoryIdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How long a SEND waits for the receiver's directory before the sender is told "not online" (only while a crashed node's users are moved).</summary>
-    public TimeSpan SendAnswerTimeout { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>How long a SEND waits for the receiver's directory to answer before it is sent again (a moving shard drops what was buffered for it; copies are never delivered twice).</summary>
+    public TimeSpan SendRetryInterval { get; set; } = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>How long a SEND is retried before its sender is answered <c>error: the cluster could not route the message</c> (no majority, or shards not placed).</summary>
+    public TimeSpan SendGiveUpTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

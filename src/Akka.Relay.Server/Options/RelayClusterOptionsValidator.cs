@@ -55,9 +55,14 @@ public sealed class RelayClusterOptionsValidator : IValidateOptions<RelayCluster
             failures.Add($"Relay:Cluster:ShardCount must be at least 1 (was {options.ShardCount}).");
         }
 
-        if (options.DirectoryRebuildTimeout <= TimeSpan.Zero || options.DirectoryIdleTimeout <= TimeSpan.Zero || options.SendAnswerTimeout <= TimeSpan.Zero)
+        if (options.DirectoryRebuildTimeout <= TimeSpan.Zero || options.DirectoryIdleTimeout <= TimeSpan.Zero || options.SendRetryInterval <= TimeSpan.Zero)
         {
-            failures.Add("Relay:Cluster:DirectoryRebuildTimeout, DirectoryIdleTimeout and SendAnswerTimeout must be positive time spans.");
+            failures.Add("Relay:Cluster:DirectoryRebuildTimeout, DirectoryIdleTimeout and SendRetryInterval must be positive time spans.");
+        }
+
+        if (options.SendGiveUpTimeout <= options.SendRetryInterval)
+        {
+            failures.Add($"Relay:Cluster:SendGiveUpTimeout must be longer than SendRetryInterval (was {options.SendGiveUpTimeout} <= {options.SendRetryInterval}).");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using System.Net.WebSockets;
 using Akka.Relay.Server.Tests.Infrastructure;
 
@@ -96,4 +97,25 @@ public static class ProcessProbes
     /// <summary>Reads and drops whatever probes already delivered to <paramref name="client"/>.</summary>
     public static async Task DrainAsync(TestClient client) =>
         await ClusterNodes.ReceiveUntilQuietAsync(client, TimeSpan.FromMilliseconds(300));
+
+    /// <summary>Waits until <paramref name="node"/> is ready and sees <paramref name="expected"/> members Up.</summary>
+    public static async Task WaitForMembersUpAsync(ServerProcess node, int expected, TimeSpan timeout)
+    {
+        var watch = Stopwatch.StartNew();
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(200));
+        var last = -1;
+        while (true)
+        {
+            var (status, body) = await node.GetJsonAsync("readyz");
+            var cluster = body.GetProperty("checks").GetProperty("cluster");
+            last = cluster.TryGetProperty("data", out var data) ? data.GetProperty("membersUp").GetInt32() : -1;
+            if (status == HttpStatusCode.OK && last == expected)
+            {
+                return;
+            }
+
+            Assert.True(watch.Elapsed < timeout, $"node still reports {last} members up (status {status}) after {timeout}\n{node.Log}");
+            await timer.WaitForNextTickAsync();
+        }
+    }
 }

@@ -1,0 +1,86 @@
+using Akka.Relay.Cluster.Tests.Infrastructure;
+using Akka.Relay.Server.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Akka.Relay.Cluster.Tests;
+
+/// <summary>
+/// Real server processes: pairs of users on two nodes that stay send without pause while a third node leaves
+/// gracefully (SIGTERM) and then a fourth joins; the directory's shards move both times.
+/// </summary>
+[Trait("Category", "Slow")]
+public sealed class MembershipChangeTests
+{
+    // With 100 shards over three nodes, the directory entities of 16 receivers all missing the leaving node is a 0.2 % chance.
+    private const int Pairs = 16;
+    private static readonly TimeSpan AnswerBound = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan Startup = TimeSpan.FromSeconds(90);
+    private readonly ITestOutputHelper _output;
+
+    public MembershipChangeTests(ITestOutputHelper output)
+    {
+        _output = output;
+    }
+
+    [Fact]
+    public async Task Pairs_on_staying_nodes_get_every_SEND_once_in_order_answered_success_within_a_second_while_a_node_leaves_and_another_joins()
+    {
+        // Shards rebalance onto a joining node in rounds; a short interval makes several happen while the test sends.
+        (string, string) rebalance = ("AKKA__CLUSTER__SHARDING__REBALANCE_INTERVAL", "2s");
+        await using var node1 = ServerProcess.CreateClusterNode(seed: null, rebalance);
+        node1.Start();
+        await using var probe1 = await ProcessProbes.ConnectWhenUpAsync(node1, Ids.Next(), Startup);
+        await using var node2 = ServerProcess.CreateClusterNode(node1.ClusterAddress, rebalance);
+        await using var node3 = ServerProcess.CreateClusterNode(node1.ClusterAddress, rebalance);
+        node2.Start();
+        node3.Start();
+        await using var probe3 = await ProcessProbes.ConnectWhenUpAsync(node3, Ids.Next(), Startup);
+        await ProcessProbes.WaitForMembersUpAsync(node1, 3, Startup);
+        await ProcessProbes.WaitForMembersUpAsync(node3, 3, Startup);
+
+        await using var traffic = await PairTraffic.StartAsync(node1, node2, Pairs, Startup);
+        await traffic.UntilEachAnsweredAsync(10, TimeSpan.FromSeconds(60));
+
+        var termAt = traffic.Now;
+        var code = await node3.TerminateAsync(TimeSpan.FromSeconds(60));
+        Assert.True(code == 0, $"the leaving node exited with {code}\n{node3.Log}");
+        await ProcessProbes.WaitForMembersUpAsync(node1, 2, TimeSpan.FromSeconds(60));
+        await ProcessProbes.WaitForMembersUpAsync(node2, 2, TimeSpan.FromSeconds(60));
+        await traffic.UntilEachAnsweredAsync(20, TimeSpan.FromSeconds(60));
+
+        var joinAt = traffic.Now;
+        await using var node4 = ServerProcess.CreateClusterNode(node1.ClusterAddress, rebalance);
+        node4.Start();
+        await ProcessProbes.WaitForMembersUpAsync(node1, 3, Startup);
+        // Keep sending through several rebalance rounds (each moves up to a tenth of the shards to the new node).
+        var upAt = traffic.Now;
+        await traffic.UntilEachAnsweredAsync(20, TimeSpan.FromSeconds(60));
+        while (traffic.Now - upAt < TimeSpan.FromSeconds(20))
+        {
+            await traffic.UntilEachAnsweredAsync(10, TimeSpan.FromSeconds(60));
+        }
+
+        var answers = await traffic.StopAsync(TimeSpan.FromSeconds(60));
+
+        Report("before the leave", answers.Where(a => a.SentAt < termAt));
+        Report("SIGTERM to the join", answers.Where(a => a.SentAt >= termAt && a.SentAt < joinAt));
+        Report("join and rebalance", answers.Where(a => a.SentAt >= joinAt));
+        var wrong = answers.Where(a => a.Text != Wire.SuccessSend(a.ReceiverId)).ToList();
+        Assert.True(wrong.Count == 0, $"{wrong.Count} SENDs between connected users were not answered 'success send', e.g. {wrong.FirstOrDefault()}\n{node1.Log}\n{node2.Log}");
+        var slow = answers.Where(a => a.Took >= AnswerBound).ToList();
+        Assert.True(slow.Count == 0, $"{slow.Count} SENDs were answered after {AnswerBound}, the slowest {slow.MaxBy(a => a.Took)}");
+    }
+
+    private void Report(string phase, IEnumerable<PairTraffic.Answer> answers)
+    {
+        var list = answers.ToList();
+        if (list.Count == 0)
+        {
+            _output.WriteLine($"{phase}: no answers");
+            return;
+        }
+
+        var sorted = list.Select(a => a.Took.TotalMilliseconds).Order().ToList();
+        _output.WriteLine($"{phase}: {list.Count} answers, p50 {sorted[sorted.Count / 2]:F0} ms, p99 {sorted[(int)(sorted.Count * 0.99)]:F0} ms, max {sorted[^1]:F0} ms, {sorted.Count(t => t >= 250)} over 250 ms");
+    }
+}
