@@ -40,6 +40,7 @@ public sealed class ClusterSetupTests
     {
         await using var first = await RelayServer.StartAsync(
             ("Relay:Cluster:Enabled", "true"),
+            ("Relay:Inbox:Enabled", "false"),
             ("Relay:Cluster:Port", "0"),
             ("Relay:Cluster:FormNewCluster", "true"),
             ("Relay:Cluster:MinMembers", "2"));
@@ -57,6 +58,7 @@ public sealed class ClusterSetupTests
         var seed = self.SelfAddress.ToString();
         await using var second = await RelayServer.StartAsync(
             ("Relay:Cluster:Enabled", "true"),
+            ("Relay:Inbox:Enabled", "false"),
             ("Relay:Cluster:Port", "0"),
             ("Relay:Cluster:SeedNodes:0", seed),
             ("Relay:Cluster:MinMembers", "2"));

@@ -63,6 +63,7 @@ public sealed class InboxConfigurationTests : IDisposable
     {
         var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => RelayServer.StartAsync(
             ("Relay:Cluster:Enabled", "true"),
+            ("Relay:Cluster:FormNewCluster", "true"),
             ("Relay:Cluster:Port", "0")));
 
         Assert.Contains("Relay:Inbox:Store 'sqlite' cannot serve a cluster", failure.Message);

@@ -89,7 +89,7 @@ public sealed class ServerProcess : IAsyncDisposable
         var ports = Enumerable.Range(0, count).Select(_ => FreePort().ToString(CultureInfo.InvariantCulture)).ToArray();
         var seeds = ports.Select((port, i) => ($"Relay__Cluster__SeedNodes__{i}", $"akka.tcp://relay@127.0.0.1:{port}")).ToArray();
         return ports
-            .Select(port => Create([("Relay__Cluster__Enabled", "true"), ("Relay__Cluster__Port", port), .. seeds, .. settings]))
+            .Select(port => Create([("Relay__Cluster__Enabled", "true"), ("Relay__Inbox__Enabled", "false"), ("Relay__Cluster__Port", port), .. seeds, .. settings]))
             .ToArray();
     }
 
