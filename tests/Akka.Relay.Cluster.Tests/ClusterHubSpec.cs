@@ -131,6 +131,30 @@ public sealed class ClusterHubSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task SENDs_given_up_on_together_are_reported_in_one_warning_not_one_each()
+    {
+        var (hub, directory) = CreateHub(giveUp: TimeSpan.FromSeconds(1));
+        var session = CreateTestProbe();
+        await ClaimAsync(hub, directory, 1, session);
+        const int count = 20;
+
+        // A node event that leaves many SENDs unroutable says so once, with the count.
+        await EventFilter.Warning(contains: "No answer from the directory").ExpectOneAsync(async () =>
+        {
+            for (ulong receiver = 2; receiver < 2 + count; receiver++)
+            {
+                hub.Tell(new SendToUser(receiver, Payload), session.Ref);
+            }
+
+            for (var i = 0; i < count; i++)
+            {
+                await session.ExpectMsgAsync<Deliver>(Timeout);
+                await session.ExpectMsgAsync<SendSettled>(Timeout);
+            }
+        });
+    }
+
+    [Fact]
     public async Task A_copy_of_a_delivered_SEND_is_answered_as_the_first_but_never_delivered_twice()
     {
         var (hub, directory) = CreateHub();

@@ -22,6 +22,9 @@ namespace Akka.Relay.Cluster.Hub;
 /// </remarks>
 internal sealed class AnswerLedger(TimeSpan retryInterval, TimeSpan giveUpAfter, ILoggingAdapter log)
 {
+    // How often at most the log says that SENDs were given up on.
+    private static readonly TimeSpan GiveUpReportInterval = TimeSpan.FromSeconds(10);
+
     private const int MaxSpareChains = 64;
 
     // Retries wait 1, 2, 4, then 4 retry intervals: after a crash, SENDs go again within 4 intervals (1.2 s by
@@ -39,6 +42,9 @@ internal sealed class AnswerLedger(TimeSpan retryInterval, TimeSpan giveUpAfter,
 
     /// <summary>True while some SEND waits for its answer (the hub checks for retries only then).</summary>
     public bool AnyUnresolved => _unresolved.Count > 0;
+
+    /// <summary>True while the hub must keep calling <see cref="RetryDue"/>: a SEND is unresolved, or a give-up is not yet reported.</summary>
+    public bool NeedsRetryChecks => AnyUnresolved || _givenUpUnreported > 0;
 
     /// <summary>Records a SEND of <paramref name="session"/> (user <paramref name="senderId"/>); returns what to hand to the directory.</summary>
     public RouteSend Add(IActorRef session, ulong senderId, ulong receiver, byte[] payload)
@@ -133,11 +139,31 @@ internal sealed class AnswerLedger(TimeSpan retryInterval, TimeSpan giveUpAfter,
 
         foreach (var entry in _givenUp)
         {
-            log.Warning("No answer from the directory of user {0} within {1} ({2} tries): answering an error", entry.Receiver, giveUpAfter, entry.Retries + 1);
+            _givenUpUnreported++;
+            _lastGivenUpReceiver = entry.Receiver;
             Resolve(entry, Outcome.NoRoute);
         }
 
         _givenUp.Clear();
+        ReportGiveUps(now);
+    }
+
+    private void ReportGiveUps(long now)
+    {
+        // One line per GiveUpReportInterval at most, whatever the number of SENDs (a node event must not flood the
+        // log); what is held back is reported by a later call (the hub keeps calling while NeedsRetryChecks).
+        if (_givenUpUnreported == 0 || now < _nextGiveUpReportMs)
+        {
+            return;
+        }
+
+        log.Warning(
+            "No answer from the directory within {0} for {1} SENDs (the last to user {2}): answered with an error; the cluster could not route them",
+            giveUpAfter,
+            _givenUpUnreported,
+            _lastGivenUpReceiver);
+        _givenUpUnreported = 0;
+        _nextGiveUpReportMs = now + (long)GiveUpReportInterval.TotalMilliseconds;
     }
 
     /// <summary>Forgets a stopped session's SENDs.</summary>
@@ -154,6 +180,11 @@ internal sealed class AnswerLedger(TimeSpan retryInterval, TimeSpan giveUpAfter,
             }
         }
     }
+
+    // Give-ups not yet reported in the log, and when the next report may be written.
+    private int _givenUpUnreported;
+    private ulong _lastGivenUpReceiver;
+    private long _nextGiveUpReportMs;
 
     private long RetryMs => (long)retryInterval.TotalMilliseconds;
 

@@ -182,7 +182,7 @@ public sealed class ClusterHubActor : HubActorBase
     private void OnRetryDue()
     {
         _answers.RetryDue(send => _directory.Tell(send, Self));
-        if (!_answers.AnyUnresolved)
+        if (!_answers.NeedsRetryChecks)
         {
             Timers.Cancel(RetryTimerKey);
         }
