@@ -4,8 +4,9 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Akka.Relay.Testing.Server;
 
-namespace Akka.Relay.Server.Tests.Infrastructure;
+namespace Akka.Relay.Testing.Processes;
 
 /// <summary>
 /// The relay as its own OS process (<c>dotnet Akka.Relay.Server.dll</c>, configured by environment
