@@ -1,5 +1,5 @@
 using Akka.Relay.Browser.Tests.Infrastructure;
-using Akka.Relay.Server.Tests.Infrastructure;
+using Akka.Relay.Testing.Server;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 

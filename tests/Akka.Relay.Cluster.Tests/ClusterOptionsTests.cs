@@ -1,4 +1,4 @@
-using Akka.Relay.Server.Tests.Infrastructure;
+using Akka.Relay.Testing.Server;
 using Microsoft.Extensions.Options;
 
 namespace Akka.Relay.Cluster.Tests;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Akka.Relay.Cluster.Tests.Infrastructure;
-using Akka.Relay.Server.Tests.Infrastructure;
+using Akka.Relay.Testing.Server;
 using Microsoft.Extensions.Options;
 using AkkaCluster = Akka.Cluster.Cluster;
 

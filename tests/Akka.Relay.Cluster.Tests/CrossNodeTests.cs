@@ -1,6 +1,6 @@
 using System.Net;
 using Akka.Relay.Cluster.Tests.Infrastructure;
-using Akka.Relay.Server.Tests.Infrastructure;
+using Akka.Relay.Testing.Server;
 using Xunit.Abstractions;
 
 namespace Akka.Relay.Cluster.Tests;
@@ -137,7 +137,7 @@ public sealed class CrossNodeTests
 
             foreach (var client in clients)
             {
-                Assert.Empty(await ClusterNodes.ReceiveUntilQuietAsync(client, TimeSpan.FromMilliseconds(300)));
+                Assert.Empty(await Probe.ReceiveUntilQuietAsync(client, TimeSpan.FromMilliseconds(300)));
             }
         }
         finally

@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http;
 using System.Text.Json;
-using Akka.Relay.Cluster.Tests.Infrastructure;
-using Akka.Relay.Server.Tests.Infrastructure;
+using Akka.Relay.Testing.Processes;
+using Akka.Relay.Testing.Server;
 using Xunit.Abstractions;
 
 namespace Akka.Relay.Cluster.Tests;
@@ -38,18 +38,12 @@ public sealed class FirstSeedRestartTests
 
     private async Task KillAndRestartFirstSeedAsync(bool waitForRemoval)
     {
-        var nodes = ServerProcess.CreateClusterNodes(
+        await using var cluster = await ProcessCluster.StartAsync(
             3,
             ("Relay__Cluster__MinMembers", "2"),
             ("Relay__MaxSessionsPerUser", "1"));
-        await using var node1 = nodes[0];
-        await using var node2 = nodes[1];
-        await using var node3 = nodes[2];
-        foreach (var node in nodes)
-        {
-            node.Start();
-        }
-
+        var nodes = cluster.Nodes;
+        var (node1, node2, node3) = (cluster.Node(0), cluster.Node(1), cluster.Node(2));
         foreach (var node in nodes)
         {
             await UntilReadyAsync(node, members: 3, Window);

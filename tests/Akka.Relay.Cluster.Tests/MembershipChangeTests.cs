@@ -1,5 +1,6 @@
 using Akka.Relay.Cluster.Tests.Infrastructure;
-using Akka.Relay.Server.Tests.Infrastructure;
+using Akka.Relay.Testing.Processes;
+using Akka.Relay.Testing.Server;
 using Xunit.Abstractions;
 
 namespace Akka.Relay.Cluster.Tests;
@@ -27,16 +28,8 @@ public sealed class MembershipChangeTests
     {
         // Shards rebalance onto a joining node in rounds; a short interval makes several happen while the test sends.
         (string, string) rebalance = ("AKKA__CLUSTER__SHARDING__REBALANCE_INTERVAL", "2s");
-        await using var node1 = ServerProcess.CreateClusterNode(seed: null, rebalance);
-        node1.Start();
-        await using var probe1 = await ProcessProbes.ConnectWhenUpAsync(node1, Ids.Next(), Startup);
-        await using var node2 = ServerProcess.CreateClusterNode(node1.ClusterAddress, rebalance);
-        await using var node3 = ServerProcess.CreateClusterNode(node1.ClusterAddress, rebalance);
-        node2.Start();
-        node3.Start();
-        await using var probe3 = await ProcessProbes.ConnectWhenUpAsync(node3, Ids.Next(), Startup);
-        await ProcessProbes.WaitForMembersUpAsync(node1, 3, Startup);
-        await ProcessProbes.WaitForMembersUpAsync(node3, 3, Startup);
+        await using var cluster = await ProcessCluster.StartAsync(3, rebalance);
+        var (node1, node2, node3) = (cluster.Node(0), cluster.Node(1), cluster.Node(2));
 
         await using var traffic = await PairTraffic.StartAsync(node1, node2, Pairs, Startup);
         await traffic.UntilEachAnsweredAsync(10, TimeSpan.FromSeconds(60));
@@ -44,13 +37,11 @@ public sealed class MembershipChangeTests
         var termAt = traffic.Now;
         var code = await node3.TerminateAsync(TimeSpan.FromSeconds(60));
         Assert.True(code == 0, $"the leaving node exited with {code}\n{node3.Log}");
-        await ProcessProbes.WaitForMembersUpAsync(node1, 2, TimeSpan.FromSeconds(60));
-        await ProcessProbes.WaitForMembersUpAsync(node2, 2, TimeSpan.FromSeconds(60));
+        await cluster.WaitForMembersUpAsync(2, TimeSpan.FromSeconds(60));
         await traffic.UntilEachAnsweredAsync(20, TimeSpan.FromSeconds(60));
 
         var joinAt = traffic.Now;
-        await using var node4 = ServerProcess.CreateClusterNode(node1.ClusterAddress, rebalance);
-        node4.Start();
+        cluster.AddNode();
         await ProcessProbes.WaitForMembersUpAsync(node1, 3, Startup);
         // Keep sending through several rebalance rounds (each moves up to a tenth of the shards to the new node).
         var upAt = traffic.Now;

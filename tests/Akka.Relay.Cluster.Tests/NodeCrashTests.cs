@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Net.WebSockets;
 using Akka.Relay.Cluster.Tests.Infrastructure;
-using Akka.Relay.Server.Tests.Infrastructure;
+using Akka.Relay.Testing.Processes;
+using Akka.Relay.Testing.Server;
 using Xunit.Abstractions;
 
 namespace Akka.Relay.Cluster.Tests;
@@ -24,13 +25,8 @@ public sealed class NodeCrashTests
     [Fact]
     public async Task A_killed_nodes_users_go_offline_while_pairs_on_the_others_never_read_not_online_nor_lose_a_message_and_it_rejoins()
     {
-        await using var node1 = ServerProcess.CreateClusterNode(seed: null);
-        node1.Start();
-        await using var probe1 = await ProcessProbes.ConnectWhenUpAsync(node1, Ids.Next(), TimeSpan.FromSeconds(60));
-        await using var node2 = ServerProcess.CreateClusterNode(node1.ClusterAddress);
-        await using var node3 = ServerProcess.CreateClusterNode(node1.ClusterAddress);
-        node2.Start();
-        node3.Start();
+        await using var cluster = await ProcessCluster.StartAsync(3);
+        var (node1, node2, node3) = (cluster.Node(0), cluster.Node(1), cluster.Node(2));
 
         var (a, b) = (Ids.Next(), Ids.Next());
         await using var alice = await ProcessProbes.ConnectWhenUpAsync(node1, a, TimeSpan.FromSeconds(60));

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net.WebSockets;
-using Akka.Relay.Cluster.Tests.Infrastructure;
-using Akka.Relay.Server.Tests.Infrastructure;
+using Akka.Relay.Testing.Processes;
+using Akka.Relay.Testing.Server;
 using Xunit.Abstractions;
 
 namespace Akka.Relay.Cluster.Tests;
@@ -23,13 +23,8 @@ public sealed class NodeLeaveTests
     [Fact]
     public async Task A_node_stopped_gracefully_closes_with_1001_hands_its_shards_over_and_exits_0()
     {
-        await using var node1 = ServerProcess.CreateClusterNode(seed: null);
-        node1.Start();
-        await using var probe1 = await ProcessProbes.ConnectWhenUpAsync(node1, Ids.Next(), TimeSpan.FromSeconds(60));
-        await using var node2 = ServerProcess.CreateClusterNode(node1.ClusterAddress);
-        await using var node3 = ServerProcess.CreateClusterNode(node1.ClusterAddress);
-        node2.Start();
-        node3.Start();
+        await using var cluster = await ProcessCluster.StartAsync(3);
+        var (node1, node2, node3) = (cluster.Node(0), cluster.Node(1), cluster.Node(2));
 
         var a = Ids.Next();
         await using var alice = await ProcessProbes.ConnectWhenUpAsync(node1, a, TimeSpan.FromSeconds(60));
@@ -50,7 +45,6 @@ public sealed class NodeLeaveTests
         }
 
         await ProcessProbes.UntilAckAsync(alice, leavers[0].Id, Wire.SuccessSend(leavers[0].Id), TimeSpan.FromSeconds(60), node3);
-        await ProcessProbes.WaitForMembersUpAsync(node1, 3, TimeSpan.FromSeconds(60));
         foreach (var (id, _) in leavers.Concat(stayers))
         {
             await ProcessProbes.UntilAckAsync(alice, id, Wire.SuccessSend(id), TimeSpan.FromSeconds(30), node3);
@@ -77,8 +71,7 @@ public sealed class NodeLeaveTests
         var code = await exit;
         Assert.True(code == 0, $"the node exited with {code}\n{node3.Log}");
         var exited = sinceTerm.Elapsed;
-        await ProcessProbes.WaitForMembersUpAsync(node1, 2, TimeSpan.FromSeconds(30));
-        await ProcessProbes.WaitForMembersUpAsync(node2, 2, TimeSpan.FromSeconds(30));
+        await cluster.WaitForMembersUpAsync(2, TimeSpan.FromSeconds(30));
         var removed = sinceTerm.Elapsed;
 
         // The stayers' entities that lived on node 3 came back on a survivor with the right

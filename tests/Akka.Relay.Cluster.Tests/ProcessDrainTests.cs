@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.WebSockets;
-using Akka.Relay.Cluster.Tests.Infrastructure;
-using Akka.Relay.Server.Tests.Infrastructure;
+using Akka.Relay.Testing.Processes;
+using Akka.Relay.Testing.Server;
 
 namespace Akka.Relay.Cluster.Tests;
 

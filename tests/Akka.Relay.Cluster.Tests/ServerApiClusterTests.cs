@@ -3,7 +3,7 @@ using System.Net;
 using System.Text.Json;
 using Akka.Relay.Actors.Hub;
 using Akka.Relay.Cluster.Tests.Infrastructure;
-using Akka.Relay.Server.Tests.Infrastructure;
+using Akka.Relay.Testing.Server;
 
 namespace Akka.Relay.Cluster.Tests;
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Akka.Relay.Server.Hosting;
 using Akka.Relay.Server.Tests.Infrastructure;
+using Akka.Relay.Testing.Server;
 
 namespace Akka.Relay.Server.Tests;
 

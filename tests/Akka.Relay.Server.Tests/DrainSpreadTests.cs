@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.WebSockets;
 using System.Text.Json;
-using Akka.Relay.Server.Tests.Infrastructure;
+using Akka.Relay.Testing.Server;
 
 namespace Akka.Relay.Server.Tests;
 

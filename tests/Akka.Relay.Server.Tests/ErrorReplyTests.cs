@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Akka.Relay.Server.Tests.Infrastructure;
+using Akka.Relay.Testing.Server;
 
 namespace Akka.Relay.Server.Tests;
 

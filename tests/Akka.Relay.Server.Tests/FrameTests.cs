@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using System.Text;
 using Akka.Relay.Server.Tests.Infrastructure;
+using Akka.Relay.Testing.Server;
 
 namespace Akka.Relay.Server.Tests;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using Akka.Relay.Server.Tests.Fuzz;
-using Akka.Relay.Server.Tests.Infrastructure;
+using Akka.Relay.Testing.Server;
 using Xunit.Abstractions;
 
 namespace Akka.Relay.Server.Tests;

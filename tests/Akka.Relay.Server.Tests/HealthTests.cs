@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.WebSockets;
 using System.Text.Json;
-using Akka.Relay.Server.Tests.Infrastructure;
+using Akka.Relay.Testing.Server;
 
 namespace Akka.Relay.Server.Tests;
 

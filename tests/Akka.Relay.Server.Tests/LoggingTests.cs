@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Akka.Relay.Server.Tests.Infrastructure;
 using Akka.Relay.Server.WebSockets;
+using Akka.Relay.Testing.Server;
 using Microsoft.Extensions.Logging;
 
 namespace Akka.Relay.Server.Tests;

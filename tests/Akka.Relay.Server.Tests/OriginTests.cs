@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Akka.Relay.Server.Tests.Infrastructure;
+using Akka.Relay.Testing.Server;
 
 namespace Akka.Relay.Server.Tests;
 

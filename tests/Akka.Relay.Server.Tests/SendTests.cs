@@ -1,5 +1,6 @@
 using System.Globalization;
 using Akka.Relay.Server.Tests.Infrastructure;
+using Akka.Relay.Testing.Server;
 
 namespace Akka.Relay.Server.Tests;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.WebSockets;
-using Akka.Relay.Server.Tests.Infrastructure;
+using Akka.Relay.Testing.Server;
 
 namespace Akka.Relay.Server.Tests;
 

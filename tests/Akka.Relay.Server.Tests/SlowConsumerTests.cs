@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.WebSockets;
-using Akka.Relay.Server.Tests.Infrastructure;
+using Akka.Relay.Testing.Processes;
+using Akka.Relay.Testing.Server;
 using Xunit.Abstractions;
 
 namespace Akka.Relay.Server.Tests;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Cluster;
-using Akka.Relay.Server.Tests.Infrastructure;
+using Akka.Relay.Testing.Server;
 using AkkaCluster = Akka.Cluster.Cluster;
 
 namespace Akka.Relay.Cluster.Tests.Infrastructure;
@@ -56,27 +56,6 @@ public sealed class ClusterNodes : IAsyncLifetime
         }
     }
 
-    /// <summary>Everything that arrives at <paramref name="client"/> until nothing has for <paramref name="quiet"/>.</summary>
-    public static async Task<List<string>> ReceiveUntilQuietAsync(TestClient client, TimeSpan quiet)
-    {
-        var texts = new List<string>();
-        while (true)
-        {
-            Received received;
-            try
-            {
-                received = await client.ReceiveAsync(quiet);
-            }
-            catch (TimeoutException)
-            {
-                return texts;
-            }
-
-            Assert.False(received.IsEnd, $"the connection ended: {received}");
-            texts.Add(received.Text!);
-        }
-    }
-
     private static int UpMembers(RelayServer node) =>
         AkkaCluster.Get(SystemOf(node)).State.Members.Count(m => m.Status == MemberStatus.Up);
 
@@ -121,7 +100,7 @@ public sealed class ClusterNodes : IAsyncLifetime
                 var complete = true;
                 foreach (var listener in listeners)
                 {
-                    var seen = (await ReceiveUntilQuietAsync(listener, TimeSpan.FromMilliseconds(500)))
+                    var seen = (await Probe.ReceiveUntilQuietAsync(listener, TimeSpan.FromMilliseconds(500)))
                         .Count(text => text.Contains(marker, StringComparison.Ordinal));
                     complete &= seen == listeners.Count;
                 }

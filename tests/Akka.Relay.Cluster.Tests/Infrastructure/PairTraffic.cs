@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using Akka.Relay.Server.Tests.Infrastructure;
+using Akka.Relay.Testing.Processes;
+using Akka.Relay.Testing.Server;
 
 namespace Akka.Relay.Cluster.Tests.Infrastructure;
 

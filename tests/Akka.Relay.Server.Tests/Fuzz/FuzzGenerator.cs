@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Akka.Relay.Protocol;
 using Akka.Relay.Server.Tests.Infrastructure;
+using Akka.Relay.Testing.Server;
 
 namespace Akka.Relay.Server.Tests.Fuzz;
 

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Security.Cryptography;
 using System.Text;
+using Akka.Relay.Testing.Server;
 
 namespace Akka.Relay.Server.Tests.Infrastructure;
 

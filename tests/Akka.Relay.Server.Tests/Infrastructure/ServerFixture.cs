@@ -1,3 +1,5 @@
+using Akka.Relay.Testing.Server;
+
 namespace Akka.Relay.Server.Tests.Infrastructure;
 
 /// <summary>One server with default settings, shared by the tests of a class (they run one after another).</summary>

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Akka.Relay.Testing.Server;
 
 namespace Akka.Relay.Server.Tests.Infrastructure;
 

@@ -4,8 +4,9 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Akka.Relay.Testing.Server;
 
-namespace Akka.Relay.Server.Tests.Infrastructure;
+namespace Akka.Relay.Testing.Processes;
 
 /// <summary>
 /// The relay as its own OS process (<c>dotnet Akka.Relay.Server.dll</c>, configured by environment
@@ -31,7 +32,7 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>http://127.0.0.1:PORT/</summary>
     public Uri BaseUri => new($"http://127.0.0.1:{HttpPort}/");
 
-    /// <summary>This node's cluster address (for a node made by <see cref="CreateClusterNode"/>).</summary>
+    /// <summary>This node's cluster address (for a clustered node: one with <c>Relay__Cluster__Port</c> set, as <see cref="ProcessCluster"/> makes).</summary>
     public string ClusterAddress => $"akka.tcp://relay@127.0.0.1:{_environment["Relay__Cluster__Port"]}";
 
     /// <summary>True while the process runs.</summary>
@@ -66,49 +67,29 @@ public sealed class ServerProcess : IAsyncDisposable
         return new ServerProcess(httpPort, environment);
     }
 
-    /// <summary>Creates (without starting) a clustered node on fresh loopback ports that joins <paramref name="seed"/>, or forms a new cluster (Relay:Cluster:FormNewCluster) when null.</summary>
-    public static ServerProcess CreateClusterNode(string? seed, params (string Key, string Value)[] settings)
-    {
-        var cluster = new List<(string, string)>
-        {
-            ("Relay__Cluster__Enabled", "true"),
-            // The embedded SQLite inbox store refuses a cluster; the inbox is not what these tests exercise.
-            ("Relay__Inbox__Enabled", "false"),
-            ("Relay__Cluster__Port", FreePort().ToString(CultureInfo.InvariantCulture)),
-            seed is null ? ("Relay__Cluster__FormNewCluster", "true") : ("Relay__Cluster__SeedNodes__0", seed),
-        };
-        return Create([.. cluster, .. settings]);
-    }
-
-    /// <summary>
-    /// Creates (without starting) <paramref name="count"/> clustered nodes on fresh loopback ports, set up as the README's
-    /// cluster is: every node lists all of them, itself included, in the same order, as its seed nodes.
-    /// </summary>
-    public static ServerProcess[] CreateClusterNodes(int count, params (string Key, string Value)[] settings)
-    {
-        var ports = Enumerable.Range(0, count).Select(_ => FreePort().ToString(CultureInfo.InvariantCulture)).ToArray();
-        var seeds = ports.Select((port, i) => ($"Relay__Cluster__SeedNodes__{i}", $"akka.tcp://relay@127.0.0.1:{port}")).ToArray();
-        return ports
-            .Select(port => Create([("Relay__Cluster__Enabled", "true"), ("Relay__Inbox__Enabled", "false"), ("Relay__Cluster__Port", port), .. seeds, .. settings]))
-            .ToArray();
-    }
-
     /// <summary>Starts a server and waits until it accepts connections.</summary>
     public static async Task<ServerProcess> StartAsync(params (string Key, string Value)[] settings)
     {
         var server = Create(settings);
         server.Start();
+        await server.WaitUntilListeningAsync(TimeSpan.FromSeconds(60));
+        return server;
+    }
+
+    /// <summary>Waits until the started process accepts TCP connections on its HTTP port; fails if it exits first.</summary>
+    public async Task WaitUntilListeningAsync(TimeSpan timeout)
+    {
         var watch = Stopwatch.StartNew();
         while (true)
         {
-            Assert.True(server.IsRunning, "the server exited at start:\n" + server.Log);
+            Assert.True(IsRunning, "the server exited at start:\n" + Log);
             try
             {
                 using var probe = new TcpClient();
-                await probe.ConnectAsync(IPAddress.Loopback, server.HttpPort);
-                return server;
+                await probe.ConnectAsync(IPAddress.Loopback, HttpPort);
+                return;
             }
-            catch (SocketException) when (watch.Elapsed < TimeSpan.FromSeconds(60))
+            catch (SocketException) when (watch.Elapsed < timeout)
             {
                 await Task.Delay(Probe.PollInterval);
             }
@@ -215,7 +196,8 @@ public sealed class ServerProcess : IAsyncDisposable
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int SendSignal(int pid, int signal);
 
-    private static int FreePort()
+    /// <summary>A TCP port on loopback that nothing listens on right now.</summary>
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace Akka.Relay.Server.Tests.Infrastructure;
+namespace Akka.Relay.Testing.Server;
 
 /// <summary>The wire messages of docs/protocol.md, spelled out, and assertions on what clients receive.</summary>
 public static class Wire

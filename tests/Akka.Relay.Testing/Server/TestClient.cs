@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 
-namespace Akka.Relay.Server.Tests.Infrastructure;
+namespace Akka.Relay.Testing.Server;
 
 /// <summary>What a test client saw: a text message, or the server's close.</summary>
 public sealed record Received(string? Text, WebSocketCloseStatus? CloseStatus, string? CloseDescription, bool Aborted)

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.WebSockets;
-using Akka.Relay.Server.Tests.Infrastructure;
+using Akka.Relay.Testing.Server;
 
-namespace Akka.Relay.Cluster.Tests.Infrastructure;
+namespace Akka.Relay.Testing.Processes;
 
 /// <summary>Client-side steps against server processes that may be starting, dying or leaving.</summary>
 public static class ProcessProbes
@@ -96,7 +96,7 @@ public static class ProcessProbes
 
     /// <summary>Reads and drops whatever probes already delivered to <paramref name="client"/>.</summary>
     public static async Task DrainAsync(TestClient client) =>
-        await ClusterNodes.ReceiveUntilQuietAsync(client, TimeSpan.FromMilliseconds(300));
+        await Probe.ReceiveUntilQuietAsync(client, TimeSpan.FromMilliseconds(300));
 
     /// <summary>Waits until <paramref name="node"/> is ready and sees <paramref name="expected"/> members Up.</summary>
     public static async Task WaitForMembersUpAsync(ServerProcess node, int expected, TimeSpan timeout)

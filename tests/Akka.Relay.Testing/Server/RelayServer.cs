@@ -11,7 +11,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Akka.Relay.Server.Tests.Infrastructure;
+namespace Akka.Relay.Testing.Server;
 
 /// <summary>The real relay server on Kestrel at 127.0.0.1 with an ephemeral port, configured like any deployment.</summary>
 public sealed class RelayServer : IAsyncDisposable

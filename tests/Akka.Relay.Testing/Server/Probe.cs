@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Akka.Relay.Server.Tests.Infrastructure;
+namespace Akka.Relay.Testing.Server;
 
 /// <summary>Observes registration from outside, with real SENDs.</summary>
 public static class Probe
@@ -54,5 +54,26 @@ public static class Probe
         Wire.AssertStamped(message, await to.ReceiveTextAsync(), fromId);
         Assert.Equal(Wire.SuccessSend(toId), await from.ReceiveTextAsync());
         return watch.Elapsed;
+    }
+
+    /// <summary>Everything that arrives at <paramref name="client"/> until nothing has for <paramref name="quiet"/>.</summary>
+    public static async Task<List<string>> ReceiveUntilQuietAsync(TestClient client, TimeSpan quiet)
+    {
+        var texts = new List<string>();
+        while (true)
+        {
+            Received received;
+            try
+            {
+                received = await client.ReceiveAsync(quiet);
+            }
+            catch (TimeoutException)
+            {
+                return texts;
+            }
+
+            Assert.False(received.IsEnd, $"the connection ended: {received}");
+            texts.Add(received.Text!);
+        }
     }
 }

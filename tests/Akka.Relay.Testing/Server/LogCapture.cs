@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace Akka.Relay.Server.Tests.Infrastructure;
+namespace Akka.Relay.Testing.Server;
 
 /// <summary>One log entry a server wrote.</summary>
 public sealed record LogEntry(LogLevel Level, string Category, string Message, Exception? Exception)

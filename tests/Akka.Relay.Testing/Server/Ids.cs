@@ -1,4 +1,4 @@
-namespace Akka.Relay.Server.Tests.Infrastructure;
+namespace Akka.Relay.Testing.Server;
 
 /// <summary>Fresh user ids, so tests sharing one server never meet each other's users.</summary>
 public static class Ids
