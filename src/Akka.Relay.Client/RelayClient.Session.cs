@@ -194,7 +194,10 @@ public sealed partial class RelayClient
             _current = connection;
         }
 
-        SetState(new RelayStateChange(RelayConnectionState.Connected));
+        if (State != RelayConnectionState.Connected)
+        {
+            SetState(new RelayStateChange(RelayConnectionState.Connected)); // The first session's was set by ConnectAsync.
+        }
         var reading = ReadLoopAsync(connection);
         var writing = WriteLoopAsync(connection, resend);
         var ended = await Task.WhenAny(reading, writing).ConfigureAwait(false);

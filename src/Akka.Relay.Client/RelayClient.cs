@@ -89,6 +89,7 @@ public sealed partial class RelayClient : IAsyncDisposable
 
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, client._lifetime.Token);
             var first = await client.ConnectWithRetriesAsync(initial: true, linked.Token).ConfigureAwait(false);
+            client.SetState(new RelayStateChange(RelayConnectionState.Connected));
             client._run = Task.Run(() => client.RunAsync(first!), CancellationToken.None);
             return client;
         }

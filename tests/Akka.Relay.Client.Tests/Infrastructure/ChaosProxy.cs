@@ -29,6 +29,9 @@ public sealed class ChaosProxy : IAsyncDisposable
     /// <summary>How many connections were cut so far.</summary>
     public int Cuts => Volatile.Read(ref _cuts);
 
+    /// <summary>While true, every new connection is reset at once, as if nothing listened.</summary>
+    public bool Refusing { get; set; }
+
     /// <summary>Resets every open connection, both sides.</summary>
     public void CutAll()
     {
@@ -80,6 +83,12 @@ public sealed class ChaosProxy : IAsyncDisposable
 
     private async Task BridgeAsync(Socket client)
     {
+        if (Refusing)
+        {
+            Reset(client);
+            return;
+        }
+
         var server = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         client.NoDelay = true;
         try
