@@ -61,6 +61,8 @@ public sealed partial class RelayClient
                 {
                     connection.Unechoed.Remove(mid.GetString()!);
                 }
+
+                _answered.Release();
             }
 
             message = new RelayMessage(type, sender, receiver, content, seq, seq is null ? null : connection.Epoch, Encoding.UTF8.GetString(frame.Span));
@@ -109,12 +111,15 @@ public sealed partial class RelayClient
         }
 
         oldest.Completion.TrySetResult(result);
+        _answered.Release();
     }
 
     /// <summary>
-    /// An <c>error: ...</c> reply. A route failure answers the oldest SEND in ack order. Any other refusal is written
-    /// at once and may overtake earlier acks, so it names no message: it is matched only when exactly one message could
-    /// be the refused one; otherwise the session is ended and its unanswered SENDs are resent on a new one.
+    /// An <c>error: ...</c> reply. A route failure answers the oldest SEND in ack order. Any other refusal (in practice
+    /// <c>rate limited</c>: the client never writes what the parser would refuse) is written at once and may overtake
+    /// earlier acks, so it names no message: it is matched only when exactly one message could be the refused one.
+    /// Otherwise the session is ended, its unanswered SENDs are resent on a new one, and from then on the client keeps
+    /// one message in flight at a time, so that a refusal never again leaves a doubt (and never loops).
     /// </summary>
     private void OnRefusal(Connection connection, string reason)
     {
@@ -146,8 +151,11 @@ public sealed partial class RelayClient
         }
 
         refused?.Completion.TrySetResult(SendResult.Error(reason));
+        _answered.Release();
         if (ambiguous)
         {
+            // Which one was refused cannot be known: resend the unanswered ones on a new session, one at a time.
+            _oneAtATime = true;
             connection.RequestResync();
         }
     }

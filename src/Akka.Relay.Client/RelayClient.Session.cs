@@ -265,6 +265,11 @@ public sealed partial class RelayClient
             return; // Cancelled by its caller before it was written.
         }
 
+        while (_oneAtATime && Outstanding(connection) > 0)
+        {
+            await _answered.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         lock (_gate)
         {
             // Registered before the write: if the write is cut, the SEND is resent on the next session.
@@ -288,6 +293,14 @@ public sealed partial class RelayClient
             }
 
             item.Completion.TrySetResult(SendResult.Delivered);
+        }
+    }
+
+    private int Outstanding(Connection connection)
+    {
+        lock (_gate)
+        {
+            return _awaiting.Count + connection.Unechoed.Count;
         }
     }
 

@@ -27,6 +27,13 @@ public sealed partial class RelayClient : IAsyncDisposable
     private RelayPosition _handed = RelayPosition.Start;
     private RelayPosition _queued = RelayPosition.Start;
     private PendingItem? _unwrittenBroadcast;
+
+    // Released on every answer, echo or refusal: what a write in one-at-a-time mode waits for.
+    private readonly SemaphoreSlim _answered = new(0);
+
+    // Set once the server refused a message while more than one could have been the refused one: from then on, at
+    // most one message is in flight, so every later refusal names its message.
+    private volatile bool _oneAtATime;
     private Connection? _current;
     private Task _run = Task.CompletedTask;
     private int _disposed;
@@ -202,6 +209,7 @@ public sealed partial class RelayClient : IAsyncDisposable
         {
             Finish(new RelayStateChange(RelayConnectionState.Closed, WebSocketCloseStatus.NormalClosure, "disposed"));
             _lifetime.Dispose();
+            _answered.Dispose();
         }
     }
 
