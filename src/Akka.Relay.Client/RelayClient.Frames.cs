@@ -62,7 +62,7 @@ public sealed partial class RelayClient
                     connection.Unechoed.Remove(mid.GetString()!);
                 }
 
-                _answered.Release();
+                SignalAnswered();
             }
 
             message = new RelayMessage(type, sender, receiver, content, seq, seq is null ? null : connection.Epoch, Encoding.UTF8.GetString(frame.Span));
@@ -111,7 +111,7 @@ public sealed partial class RelayClient
         }
 
         oldest.Completion.TrySetResult(result);
-        _answered.Release();
+        SignalAnswered();
     }
 
     /// <summary>
@@ -151,12 +151,21 @@ public sealed partial class RelayClient
         }
 
         refused?.Completion.TrySetResult(SendResult.Error(reason));
-        _answered.Release();
+        SignalAnswered();
         if (ambiguous)
         {
             // Which one was refused cannot be known: resend the unanswered ones on a new session, one at a time.
             _oneAtATime = true;
             connection.RequestResync();
+        }
+    }
+
+    /// <summary>Wakes a write waiting in one-at-a-time mode; it checks again what is outstanding, so one signal suffices.</summary>
+    private void SignalAnswered()
+    {
+        if (_answered.CurrentCount == 0)
+        {
+            _answered.Release();
         }
     }
 
