@@ -52,6 +52,35 @@ public sealed class ReconnectTests
     }
 
     [Fact]
+    public async Task A_send_cancelled_while_the_connection_is_down_is_never_written_and_later_answers_stay_in_step()
+    {
+        await using var server = await RelayServer.StartAsync();
+        await using var proxy = new ChaosProxy(server.BaseUri);
+        var (a, b, offline) = (Ids.Next(), Ids.Next(), Ids.Next());
+        var states = new StateLog();
+        await using var alice = await RelayClient.ConnectAsync(proxy.Uri, a, Quick());
+        states.Attach(alice);
+        await using var bob = await RelayClient.ConnectAsync(server.BaseUri, b);
+        var bobReads = MessageCollector.Start(bob);
+
+        proxy.Refusing = true;
+        proxy.CutAll();
+        await states.WaitForAsync(s => s.State == RelayConnectionState.Reconnecting);
+
+        using var cancel = new CancellationTokenSource();
+        var cancelled = alice.SendAsync(b, "cancelled", cancel.Token);
+        var kept = alice.SendAsync(offline, "kept");
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+
+        proxy.Refusing = false;
+        Assert.Equal(SendResult.NotOnline, await kept.WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal(SendResult.Delivered, await alice.SendAsync(b, "after").WaitAsync(TimeSpan.FromSeconds(60)));
+        await bobReads.WaitUntilAsync(m => m.Any(x => x.Content == "after"));
+        Assert.DoesNotContain(bobReads.Snapshot(), m => m.Content == "cancelled");
+    }
+
+    [Fact]
     public async Task A_refused_first_connect_throws_with_the_status_403_and_429()
     {
         await using var server = await RelayServer.StartAsync(
