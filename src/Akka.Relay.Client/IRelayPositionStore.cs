@@ -1,15 +1,8 @@
 namespace Akka.Relay.Client;
 
-/// <summary>The last stored message handed to the application: its inbox epoch and sequence number.</summary>
-public sealed record RelayPosition(string? Epoch, ulong Seq)
-{
-    /// <summary>Nothing handed over yet.</summary>
-    public static readonly RelayPosition Start = new(null, 0);
-}
-
 /// <summary>
-/// Keeps the resume position across restarts of the application: loaded once at connect, saved after each
-/// stored message is handed over. Implementations must be safe to call from the reading loop.
+/// Keeps the resume position across restarts of the application: loaded once in <see cref="RelayClient.ConnectAsync"/>,
+/// saved by <see cref="RelayClient.ReadAllAsync"/> as it hands each stored message over (just before yielding it).
 /// </summary>
 public interface IRelayPositionStore
 {
