@@ -1,0 +1,353 @@
+using System.Buffers;
+using System.Net;
+using System.Net.WebSockets;
+using System.Text.Json;
+
+namespace Akka.Relay.Client;
+
+// The connection's life: handshake with retries, the read and write loops of one session, and what comes after it.
+public sealed partial class RelayClient
+{
+    private const int MaxIncomingBytes = 1 << 20;
+
+    /// <summary>Connects and reconnects until disposed or until a close or refusal that a retry cannot fix.</summary>
+    private async Task RunAsync(Connection first)
+    {
+        var connection = first;
+        while (true)
+        {
+            await RunSessionAsync(connection).ConfigureAwait(false);
+            if (_lifetime.IsCancellationRequested)
+            {
+                return;
+            }
+
+            var ended = new RelayStateChange(RelayConnectionState.Reconnecting, connection.CloseStatus, connection.CloseReason, Error: connection.Error);
+            if (!ShouldReconnect(connection))
+            {
+                Finish(ended with { State = RelayConnectionState.Closed });
+                return;
+            }
+
+            SetState(ended);
+            Connection? next;
+            try
+            {
+                next = await ConnectWithRetriesAsync(initial: false, _lifetime.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_lifetime.IsCancellationRequested)
+            {
+                return;
+            }
+
+            if (next is null)
+            {
+                return; // Finish already ran with the refusal.
+            }
+
+            connection = next;
+        }
+    }
+
+    /// <summary>Whether a new session can help after <paramref name="ended"/> (docs/clients.md, close codes).</summary>
+    private bool ShouldReconnect(Connection ended)
+    {
+        if (ended.Resync || ended.CloseStatus is null)
+        {
+            return true; // Dropped without a close frame (1006), a dead server, or answers out of step.
+        }
+
+        return ended.CloseStatus.Value switch
+        {
+            WebSocketCloseStatus.PolicyViolation => ended.CloseReason switch
+            {
+                Wire.TokenExpired => true, // The next handshake asks the token provider for a fresh one.
+                Wire.SlowConsumer => _options.ReconnectOnSlowConsumer,
+                Wire.RateLimitExceeded => _options.ReconnectOnRateLimitExceeded,
+                _ => false,
+            },
+
+            // This client wrote something the server cannot take: a new session would get the same answer.
+            WebSocketCloseStatus.ProtocolError or WebSocketCloseStatus.InvalidMessageType or WebSocketCloseStatus.InvalidPayloadData
+                or WebSocketCloseStatus.MessageTooBig or WebSocketCloseStatus.MandatoryExtension => false,
+            _ => true,
+        };
+    }
+
+    /// <summary>
+    /// Handshakes until one succeeds. 401 asks the token provider again at once (bounded); 400, 403, 426 and 429 end it;
+    /// anything else (503, refused connection, timeout) waits out the backoff. The first connect throws; a reconnect
+    /// that gives up closes the client and returns null.
+    /// </summary>
+    private async Task<Connection?> ConnectWithRetriesAsync(bool initial, CancellationToken cancellationToken)
+    {
+        var attempts = 0;
+        var authFailures = 0;
+        while (true)
+        {
+            attempts++;
+            if (!initial || attempts > 1)
+            {
+                await Task.Delay(Backoff.Delay(attempts, _options.ReconnectDelay, _options.MaxReconnectDelay), cancellationToken).ConfigureAwait(false);
+            }
+
+            var (socket, status, error) = await TryHandshakeAsync(cancellationToken).ConfigureAwait(false);
+            if (socket is not null)
+            {
+                return new Connection(socket);
+            }
+
+            var fatal = status is HttpStatusCode.BadRequest or HttpStatusCode.Forbidden or HttpStatusCode.UpgradeRequired or HttpStatusCode.TooManyRequests;
+            if (status == HttpStatusCode.Unauthorized)
+            {
+                authFailures++;
+                fatal = authFailures >= _options.MaxAuthAttempts;
+                attempts = 0; // A fresh token is tried at once, not after a backoff.
+            }
+
+            var outOfAttempts = initial
+                ? attempts >= _options.MaxInitialConnectAttempts
+                : _options.MaxReconnectAttempts is { } max && attempts >= max;
+            if (!fatal && !outOfAttempts)
+            {
+                continue;
+            }
+
+            if (initial)
+            {
+                if (status != 0)
+                {
+                    throw new RelayHandshakeException(status, $"the server refused the handshake with {(int)status} {status}", error);
+                }
+
+                throw error!;
+            }
+
+            Finish(new RelayStateChange(RelayConnectionState.Closed, HandshakeStatus: status == 0 ? null : status, Error: error));
+            return null;
+        }
+    }
+
+    private async Task<(ClientWebSocket? Socket, HttpStatusCode Status, Exception? Error)> TryHandshakeAsync(CancellationToken cancellationToken)
+    {
+        var socket = new ClientWebSocket();
+        try
+        {
+            socket.Options.CollectHttpResponseDetails = true;
+            socket.Options.KeepAliveInterval = _options.KeepAliveInterval;
+            socket.Options.KeepAliveTimeout = _options.KeepAliveTimeout;
+            if (_options.TokenProvider is { } provider && await provider(cancellationToken).ConfigureAwait(false) is { Length: > 0 } token)
+            {
+                socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
+            }
+
+            _options.ConfigureWebSocket?.Invoke(socket.Options);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(_options.ConnectTimeout);
+            await socket.ConnectAsync(ResumeUri(), timeout.Token).ConfigureAwait(false);
+            return (socket, HttpStatusCode.SwitchingProtocols, null);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            var status = socket.HttpStatusCode;
+            socket.Dispose();
+            return (null, status, e);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private Uri ResumeUri()
+    {
+        if (!_options.Resume)
+        {
+            return _endpoint;
+        }
+
+        var position = Volatile.Read(ref _handed);
+        var query = "resume=" + position.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (position.Epoch is { } epoch)
+        {
+            query += "&epoch=" + Uri.EscapeDataString(epoch);
+        }
+
+        return new UriBuilder(_endpoint) { Query = query }.Uri;
+    }
+
+    /// <summary>Runs one session until it ends; its SENDs without an answer stay queued for the next one.</summary>
+    private async Task RunSessionAsync(Connection connection)
+    {
+        List<PendingItem> resend;
+        lock (_gate)
+        {
+            resend = [.. _awaiting];
+            _awaiting.Clear();
+            if (_unwrittenBroadcast is { } broadcast)
+            {
+                resend.Add(broadcast);
+                _unwrittenBroadcast = null;
+            }
+
+            _current = connection;
+        }
+
+        if (State != RelayConnectionState.Connected)
+        {
+            SetState(new RelayStateChange(RelayConnectionState.Connected)); // The first session's was set by ConnectAsync.
+        }
+        var reading = ReadLoopAsync(connection);
+        var writing = WriteLoopAsync(connection, resend);
+        var ended = await Task.WhenAny(reading, writing).ConfigureAwait(false);
+        if (ended == writing && _lifetime.IsCancellationRequested)
+        {
+            // Disposing: the write loop sent our close; give the server a moment to answer it.
+            await Task.WhenAny(reading, Task.Delay(CloseHandshakeTimeout)).ConfigureAwait(false);
+        }
+
+        connection.Stop();
+        connection.Socket.Abort();
+        foreach (var loop in new[] { reading, writing })
+        {
+            try
+            {
+                await loop.ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !connection.Token.IsCancellationRequested)
+            {
+                connection.Error ??= e;
+            }
+            catch (OperationCanceledException)
+            {
+                // This session was stopped on purpose.
+            }
+        }
+
+        lock (_gate)
+        {
+            _current = null;
+        }
+
+        connection.Dispose();
+    }
+
+    private async Task WriteLoopAsync(Connection connection, List<PendingItem> resend)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(connection.Token, _lifetime.Token);
+        try
+        {
+            foreach (var item in resend)
+            {
+                await WriteAsync(connection, item, linked.Token).ConfigureAwait(false);
+            }
+
+            while (await _outgoing.Reader.WaitToReadAsync(linked.Token).ConfigureAwait(false))
+            {
+                while (_outgoing.Reader.TryRead(out var item))
+                {
+                    await WriteAsync(connection, item, linked.Token).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_lifetime.IsCancellationRequested && !connection.Token.IsCancellationRequested)
+        {
+            using var timeout = new CancellationTokenSource(CloseHandshakeTimeout);
+            await connection.Socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "client closed", timeout.Token).ConfigureAwait(false);
+        }
+    }
+
+    private async Task WriteAsync(Connection connection, PendingItem item, CancellationToken cancellationToken)
+    {
+        if (item.IsDone)
+        {
+            return; // Cancelled by its caller before it was written.
+        }
+
+        while (_oneAtATime && Outstanding(connection) > 0)
+        {
+            await _answered.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        lock (_gate)
+        {
+            // Registered before the write: if the write is cut, the SEND is resent on the next session.
+            if (item.IsSend)
+            {
+                _awaiting.AddLast(item);
+            }
+            else
+            {
+                _unwrittenBroadcast = item;
+                connection.Unechoed.Add(item.Mid);
+            }
+        }
+
+        await connection.Socket.SendAsync(item.Payload, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+        if (!item.IsSend)
+        {
+            lock (_gate)
+            {
+                _unwrittenBroadcast = null;
+            }
+
+            item.Completion.TrySetResult(SendResult.Delivered);
+        }
+    }
+
+    private int Outstanding(Connection connection)
+    {
+        lock (_gate)
+        {
+            return _awaiting.Count + connection.Unechoed.Count;
+        }
+    }
+
+    private async Task ReadLoopAsync(Connection connection)
+    {
+        var buffer = new byte[4096];
+        var message = new ArrayBufferWriter<byte>(4096);
+        while (true)
+        {
+            var result = await connection.Socket.ReceiveAsync(buffer.AsMemory(), connection.Token).ConfigureAwait(false);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                connection.CloseStatus = connection.Socket.CloseStatus;
+                connection.CloseReason = connection.Socket.CloseStatusDescription;
+                if (connection.Socket.State == WebSocketState.CloseReceived)
+                {
+                    using var timeout = new CancellationTokenSource(CloseHandshakeTimeout);
+                    try
+                    {
+                        await connection.Socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is WebSocketException or OperationCanceledException or InvalidOperationException)
+                    {
+                        // The server's close is what counts; our answer is a courtesy.
+                    }
+                }
+
+                return;
+            }
+
+            message.Write(buffer.AsSpan(0, result.Count));
+            if (message.WrittenCount > MaxIncomingBytes)
+            {
+                throw new InvalidDataException($"a message from the server exceeded {MaxIncomingBytes} bytes");
+            }
+
+            if (!result.EndOfMessage)
+            {
+                continue;
+            }
+
+            if (result.MessageType == WebSocketMessageType.Text)
+            {
+                await OnFrameAsync(connection, message.WrittenMemory).ConfigureAwait(false);
+            }
+
+            message.ResetWrittenCount();
+        }
+    }
+}
