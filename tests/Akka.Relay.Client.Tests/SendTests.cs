@@ -1,5 +1,5 @@
 using Akka.Relay.Client.Tests.Infrastructure;
-using Akka.Relay.Server.Tests.Infrastructure;
+using Akka.Relay.Testing.Server;
 
 namespace Akka.Relay.Client.Tests;
 

@@ -1,6 +1,6 @@
 using System.Net.WebSockets;
 using Akka.Relay.Client.Tests.Infrastructure;
-using Akka.Relay.Server.Tests.Infrastructure;
+using Akka.Relay.Testing.Server;
 
 namespace Akka.Relay.Client.Tests;
 

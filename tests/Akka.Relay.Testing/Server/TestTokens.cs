@@ -1,9 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Akka.Relay.Testing.Server;
 
-namespace Akka.Relay.Server.Tests.Infrastructure;
+namespace Akka.Relay.Testing.Server;
 
 /// <summary>
 /// Hand-made JWTs for the tests, good and deliberately bad (wrong algorithm, unsigned, no expiry),
