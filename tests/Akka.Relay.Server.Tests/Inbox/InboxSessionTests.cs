@@ -280,6 +280,39 @@ public sealed class InboxSessionTests : IDisposable
         Assert.Equal("from the backend", stored.GetProperty("content").GetString());
     }
 
+    [Fact]
+    public async Task Inbox_metrics_count_appends_stored_answers_replays_and_persist_times()
+    {
+        await using var server = await InboxServer.StartAsync(_directory);
+        using var http = server.CreateHttpClient();
+        var before = await MetricsScrape.TakeAsync(http);
+        var (a, b) = (Ids.Next(), Ids.Next());
+        var first = await server.ResumeAsync(b, 0);
+        var epoch = await first.ReceiveHeaderAsync(b, 1, 0, false);
+        await first.CloseAsync();
+        await first.DisposeAsync();
+        await server.AwaitNoReaderAsync(b);
+        await using var sender = await server.ConnectAsync(a);
+        for (var i = 0; i < 2; i++)
+        {
+            await sender.SendTextAsync(Wire.Send(b, "m" + i));
+            Assert.Equal(InboxServer.Stored(b), await sender.ReceiveTextAsync());
+        }
+
+        await using var resumed = await server.ResumeAsync(b, 0, epoch);
+        await resumed.ReceiveHeaderAsync(b, 1, 2, false);
+        await resumed.ReceiveTextAsync();
+        await resumed.ReceiveTextAsync();
+
+        var after = await MetricsScrape.TakeAsync(http);
+        Assert.Equal(2, after.Delta(before, "relay_inbox_appends_total"));
+        Assert.Equal(2, after.Delta(before, "relay_acks_total", ("result", "stored")));
+        Assert.Equal(2, after.Delta(before, "relay_inbox_replays_total"));
+        Assert.Equal(2, after.Delta(before, "relay_inbox_replayed_total"));
+        Assert.Equal(2, after.Delta(before, "relay_inbox_persist_duration_seconds_count"));
+        Assert.Equal(0, after.Delta(before, "relay_inbox_store_failures_total"));
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {
