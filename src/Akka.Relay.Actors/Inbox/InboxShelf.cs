@@ -24,6 +24,7 @@ public sealed class InboxShelf : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<ulong, ShelvedInbox> _inboxes = [];
     private readonly Dictionary<IActorRef, ulong> _userByActor = [];
+    private bool _parentTold;
 
     /// <summary>Creates the shelf.</summary>
     public InboxShelf(InboxShelfSettings settings)
@@ -48,7 +49,7 @@ public sealed class InboxShelf : ReceiveActor, IWithTimers
         Timers.StartPeriodicTimer(PassivationTimer, PassivationTick.Instance, _settings.PassivateAfter);
         if (_settings.ReadJournalId is null)
         {
-            Context.Parent.Tell(new InboxUsersKnown([]));
+            TellParent([]);
             return;
         }
 
@@ -75,8 +76,10 @@ public sealed class InboxShelf : ReceiveActor, IWithTimers
     {
         if (listed.PersistenceIds is null)
         {
-            // Until the list is read, SENDs to stored inboxes are answered as version 1; retried until the store answers.
+            // The hub must not hold SENDs while the store is down: until the list is read, SENDs to stored inboxes are
+            // answered as version 1 (users who resume meanwhile have their inbox at once); retried until the store answers.
             _log.Error(listed.Failure, "The inbox store could not list its inboxes; retrying in {0}", ListRetry);
+            TellParent([]);
             Timers.StartSingleTimer(ListTimer, ListStoredInboxes.Instance, ListRetry);
             return;
         }
@@ -92,7 +95,18 @@ public sealed class InboxShelf : ReceiveActor, IWithTimers
         }
 
         _log.Info("The inbox store holds {0} inboxes", users.Count);
+        _parentTold = true;
         Context.Parent.Tell(new InboxUsersKnown(users));
+    }
+
+    private void TellParent(IReadOnlyCollection<ulong> users)
+    {
+        // Once only: the parent stops holding SENDs; a later successful listing adds to what it knows.
+        if (!_parentTold)
+        {
+            _parentTold = true;
+            Context.Parent.Tell(new InboxUsersKnown(users));
+        }
     }
 
     private void OnToInbox(ToInbox message)

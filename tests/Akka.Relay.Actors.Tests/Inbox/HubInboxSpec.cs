@@ -105,10 +105,27 @@ public sealed class HubInboxSpec : Akka.TestKit.Xunit2.TestKit
         await reader.ExpectMsgAsync<InboxDelivery>(Timeout);
     }
 
-    private IActorRef StartHub() =>
+    [Fact]
+    public async Task Sends_are_answered_while_the_store_cannot_list_its_inboxes()
+    {
+        // A read journal that cannot answer (here: none configured under that id) must not hold SENDs back.
+        var hub = StartHub("akka.persistence.query.journal.missing");
+        var sender = CreateTestProbe();
+
+        hub.Tell(Send(C, "hi"), sender.Ref);
+
+        var ack = await sender.ExpectMsgAsync<SendAck>(Timeout);
+        Assert.False(ack.Delivered || ack.Stored || ack.InboxUnavailable);
+        var reader = await OpenReaderAsync(hub, B);
+        hub.Tell(Send(B, "kept"), sender.Ref);
+        Assert.True((await sender.ExpectMsgAsync<SendAck>(Timeout)).Delivered);
+        Assert.Equal(1UL, (await reader.ExpectMsgAsync<InboxDelivery>(Timeout)).Seq);
+    }
+
+    private IActorRef StartHub(string? readJournalId = null) =>
         Sys.ActorOf(HubActor.GetProps(
             new HubSettings(16),
-            inbox: new InboxRouting(InboxShelf.GetProps(new InboxShelfSettings(InboxSettings.Default, null, TimeSpan.FromMinutes(5))), AppendTimeout)));
+            inbox: new InboxRouting(InboxShelf.GetProps(new InboxShelfSettings(InboxSettings.Default, readJournalId, TimeSpan.FromMinutes(5))), AppendTimeout)));
 
     private async Task<Akka.TestKit.TestProbe> OpenReaderAsync(IActorRef hub, ulong user, bool close = false)
     {
