@@ -51,11 +51,3 @@ internal sealed class OrderedAnswers
     /// <summary>Forgets a sender that stopped: nobody reads its answers any more.</summary>
     public void Forget(IActorRef sender) => _bySender.Remove(sender);
 }
-
-/// <summary>One answer owed to a sender; null until decided.</summary>
-internal sealed class PendingAnswer(IActorRef sender)
-{
-    public IActorRef Sender { get; } = sender;
-
-    public SendAck? Ack { get; set; }
-}
