@@ -119,6 +119,25 @@ public sealed class InboxSessionTests : IDisposable
     }
 
     [Fact]
+    public async Task A_bad_mid_is_refused_in_a_session_that_opted_in_and_relayed_as_before_in_a_version_1_session()
+    {
+        await using var server = await InboxServer.StartAsync(_directory);
+        var (a, c) = (Ids.Next(), Ids.Next());
+        await using var optedIn = await server.ResumeAsync(a, 0);
+        await optedIn.ReceiveHeaderAsync(a, 1, 0, false);
+        await using var plainSender = await server.ConnectAsync(Ids.Next());
+        await using var receiver = await server.ConnectAsync(c);
+        var message = $$"""{"type":1,"receiver":{{c}},"content":"x","mid":5}""";
+
+        await optedIn.SendTextAsync(message);
+        Assert.Equal("mid must be a string", Wire.AssertErrorReply(await optedIn.ReceiveTextAsync(), a));
+
+        await plainSender.SendTextAsync(message);
+        Assert.Equal(Wire.SuccessSend(c), await plainSender.ReceiveTextAsync());
+        Assert.Contains("\"mid\":5", await receiver.ReceiveTextAsync());
+    }
+
+    [Fact]
     public async Task Acks_keep_the_order_of_the_sends_across_inbox_and_plain_receivers()
     {
         await using var server = await InboxServer.StartAsync(_directory);
