@@ -4,6 +4,7 @@ using System.Text.Json;
 using Akka.Actor;
 using Akka.Relay.Actors.Client;
 using Akka.Relay.Actors.Hub;
+using Akka.Relay.Actors.Inbox;
 using Akka.Relay.Protocol;
 using Akka.TestKit;
 using Xunit.Abstractions;
@@ -124,6 +125,36 @@ public sealed class ClientActorSpec : Akka.TestKit.Xunit2.TestKit
         session.Actor.Tell(new SendAck(2, delivered), session.Directory.Ref);
 
         Assert.Equal(expected, await session.Client.ReceiveTextAsync());
+    }
+
+    [Fact]
+    public async Task Inbox_answers_reach_the_client_as_the_exact_system_messages()
+    {
+        await using var session = await StartSessionAsync();
+
+        session.Actor.Tell(new SendAck(2, false) { Stored = true }, session.Directory.Ref);
+        session.Actor.Tell(new SendAck(2, false) { InboxUnavailable = true }, session.Directory.Ref);
+
+        Assert.Equal("{\"type\":2,\"sender\":0,\"receiver\":2,\"content\":\"stored\"}", await session.Client.ReceiveTextAsync());
+        Assert.Equal($"{{\"type\":2,\"sender\":0,\"receiver\":{UserId},\"content\":\"error: inbox unavailable\"}}", await session.Client.ReceiveTextAsync());
+    }
+
+    [Fact]
+    public async Task A_session_whose_inbox_reader_is_lost_closes_with_1011_after_what_it_already_got()
+    {
+        var session = await StartSessionAsync();
+        var header = Encoding.UTF8.GetBytes("{\"type\":2,\"content\":\"resume\"}");
+        var stored = Encoding.UTF8.GetBytes("{\"seq\":1,\"type\":1}");
+
+        session.Actor.Tell(new InboxReaderOpened("E", 1, 1, false, header));
+        session.Actor.Tell(new InboxDelivery(1, stored));
+        session.Actor.Tell(new InboxReaderLost(UserId));
+
+        var received = await session.Client.ReceiveUntilCloseAsync();
+        Assert.Equal(["{\"type\":2,\"content\":\"resume\"}", "{\"seq\":1,\"type\":1}"], received.Messages.Select(m => m.Text));
+        Assert.Equal(WebSocketCloseStatus.InternalServerError, received.CloseStatus);
+        await FinishServerInitiatedCloseAsync(session);
+        await session.DisposeAsync();
     }
 
     [Fact]

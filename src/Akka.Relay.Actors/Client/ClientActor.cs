@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Relay.Actors.Hub;
+using Akka.Relay.Actors.Inbox;
 using Akka.Relay.Actors.Telemetry;
 using Akka.Relay.Protocol;
 
@@ -28,6 +29,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     private readonly SendCredit _sendCredit;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly RelayMetrics? _metrics;
+    private readonly ResumeRequest _resume;
     private WebSocket? _socket;
     private SessionEnd? _end;
     private bool _registered;
@@ -36,8 +38,9 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     private DateTimeOffset? _expiresAt;
 
     /// <summary>Creates the session actor for <paramref name="userId"/>; its name is the session id its log lines carry.</summary>
-    public ClientActor(ulong userId, IActorRef hub, ClientSettings settings, SessionSignals signals, RelayMetrics? metrics = null)
+    public ClientActor(ulong userId, IActorRef hub, ClientSettings settings, SessionSignals signals, RelayMetrics? metrics = null, ResumeRequest resume = default)
     {
+        _resume = resume;
         _userId = userId;
         _hub = hub;
         _settings = settings;
@@ -50,11 +53,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         Receive<RegistrationRefused>(OnRefused);
         Receive<AttachSocket>(OnAttach);
         Receive<AttachFailed>(_ => Context.Stop(Self));
-        Receive<InboundSend>(m =>
-        {
-            _metrics?.MessageReceived(InboundKind.Send);
-            Route(new SendToUser(m.Receiver, m.Payload));
-        });
+        Receive<InboundSend>(OnInboundSend);
         Receive<InboundBroadcast>(m =>
         {
             _metrics?.MessageReceived(InboundKind.Broadcast);
@@ -64,6 +63,10 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         Receive<SendAck>(OnAck);
         Receive<SendSettled>(_ => _sendCredit.Return());
         Receive<Deliver>(m => Enqueue(m.Payload, KindOf(m)));
+        Receive<InboxReaderOpened>(OnReaderOpened);
+        Receive<InboxDelivery>(m => Enqueue(m.Payload, OutboundKind.Send));
+        Receive<InboxReaderLost>(_ => OnReaderLost("the inbox stopped"));
+        Receive<InboxReaderFailed>(failed => OnReaderLost(failed.Reason));
         Receive<CloseSession>(BeginClose);
         Receive<GoAway>(_ => BeginClose(CloseSession.GoingAway));
         Receive<ReadPumpStopped>(OnReadPumpStopped);
@@ -81,14 +84,15 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <summary>Props for one session of <paramref name="userId"/> registered with <paramref name="hub"/>.</summary>
-    public static Props GetProps(ulong userId, IActorRef hub, ClientSettings settings, SessionSignals signals, RelayMetrics? metrics = null) =>
-        Akka.Actor.Props.CreateBy(new ClientActorProducer(userId, hub, settings, signals, metrics));
+    /// <remarks><paramref name="resume"/>: when it opts in, the session reads its user's inbox (protocol 1.1) once registered.</remarks>
+    public static Props GetProps(ulong userId, IActorRef hub, ClientSettings settings, SessionSignals signals, RelayMetrics? metrics = null, ResumeRequest resume = default) =>
+        Akka.Actor.Props.CreateBy(new ClientActorProducer(userId, hub, settings, signals, metrics, resume));
 
     /// <summary>The session's id: its actor's name (the hosting layer names it after the request).</summary>
     private string SessionId => Self.Path.Name;
 
     /// <inheritdoc />
-    protected override void PreStart() => _hub.Tell(new Register(_userId, Self));
+    protected override void PreStart() => _hub.Tell(new Register(_userId, Self) { Resume = _resume });
 
     /// <inheritdoc />
     protected override void PostStop()
@@ -168,6 +172,32 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         }
     }
 
+    private void OnInboundSend(InboundSend send)
+    {
+        if (_resume.OptsIn && send.MidError is { } midError)
+        {
+            // A session that opted in relies on mid for safe retries: a bad one is refused, never silently ignored.
+            OnRejected(new InboundRejected(midError));
+            return;
+        }
+
+        _metrics?.MessageReceived(InboundKind.Send);
+        Route(new SendToUser(send.Receiver, send.Payload) { SenderId = _userId, Mid = send.Mid });
+    }
+
+    private void OnReaderOpened(InboxReaderOpened opened)
+    {
+        // The header first; the replay (at most MaxMessages, within the queue's bounds) and the live messages follow it.
+        Enqueue(opened.Header, OutboundKind.System);
+        _metrics?.InboxReplay(opened.Last >= opened.First ? opened.Last - opened.First + 1 : 0);
+    }
+
+    private void OnReaderLost(string reason)
+    {
+        _log.Warning("Session {SessionId} of user {UserId} lost its inbox reader ({Reason}): closing it so that the client resumes", SessionId, _userId, reason);
+        BeginClose(CloseSession.InboxLost);
+    }
+
     private void OnRejected(InboundRejected rejected)
     {
         _metrics?.MessageReceived(InboundKind.Rejected);
@@ -183,9 +213,20 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         // A settled SEND's credit comes back once its ack is written, not when it is queued: a client that writes
         // faster than its acks go out is slowed down by its own acks instead of overflowing its queue with them.
         // An unsettled one's comes back with SendSettled.
-        if (Enqueue(ack.Delivered ? SystemMessages.SuccessSend(ack.Receiver) : SystemMessages.NotOnline(ack.Receiver), OutboundKind.System, returnsCredit: ack.Settled))
+        var answer = ack.InboxUnavailable ? SystemMessages.InboxUnavailable(_userId)
+            : ack.Stored ? SystemMessages.Stored(ack.Receiver)
+            : ack.Delivered ? SystemMessages.SuccessSend(ack.Receiver)
+            : SystemMessages.NotOnline(ack.Receiver);
+        if (Enqueue(answer, OutboundKind.System, returnsCredit: ack.Settled))
         {
-            _metrics?.Ack(ack.Delivered);
+            if (ack.Stored || ack.InboxUnavailable)
+            {
+                _metrics?.InboxAck(ack.Stored);
+            }
+            else
+            {
+                _metrics?.Ack(ack.Delivered);
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Relay.Actors.Telemetry;
+using Akka.Relay.Protocol;
 
 namespace Akka.Relay.Actors.Client;
 
@@ -15,9 +16,11 @@ internal sealed class ClientActorProducer : IIndirectActorProducer
     private readonly ClientSettings _settings;
     private readonly SessionSignals _signals;
     private readonly RelayMetrics? _metrics;
+    private readonly ResumeRequest _resume;
 
-    public ClientActorProducer(ulong userId, IActorRef hub, ClientSettings settings, SessionSignals signals, RelayMetrics? metrics)
+    public ClientActorProducer(ulong userId, IActorRef hub, ClientSettings settings, SessionSignals signals, RelayMetrics? metrics, ResumeRequest resume)
     {
+        _resume = resume;
         _userId = userId;
         _hub = hub;
         _settings = settings;
@@ -29,7 +32,7 @@ internal sealed class ClientActorProducer : IIndirectActorProducer
     public Type ActorType => typeof(ClientActor);
 
     /// <inheritdoc />
-    public ActorBase Produce() => new ClientActor(_userId, _hub, _settings, _signals, _metrics);
+    public ActorBase Produce() => new ClientActor(_userId, _hub, _settings, _signals, _metrics, _resume);
 
     /// <inheritdoc />
     public void Release(ActorBase actor)

@@ -39,13 +39,21 @@ public sealed record CloseSession(WebSocketCloseStatus Status, string Reason, bo
 
     /// <summary>The token the session was opened with has expired: 1008, after what was already queued for it.</summary>
     public static readonly CloseSession TokenExpired = new(WebSocketCloseStatus.PolicyViolation, "token expired", false);
+
+    /// <summary>The session's inbox stopped (store failure): 1011 after what was already queued, so the client resumes.</summary>
+    public static readonly CloseSession InboxLost = new(WebSocketCloseStatus.InternalServerError, "inbox unavailable; resume", false);
 }
 
 /// <summary>The session's credentials stop being valid at <paramref name="ExpiresAt"/>: close it with 1008 then.</summary>
 public sealed record ExpireSessionAt(DateTimeOffset ExpiresAt);
 
 /// <summary>From the read pump: a valid SEND, sender already stamped.</summary>
-internal sealed record InboundSend(ulong Receiver, byte[] Payload);
+internal sealed record InboundSend(ulong Receiver, byte[] Payload)
+{
+    public string? Mid { get; init; }
+
+    public string? MidError { get; init; }
+}
 
 /// <summary>From the read pump: a BROADCAST (or CONNECT/CLOSE announcement), sender already stamped.</summary>
 internal sealed record InboundBroadcast(byte[] Payload);

@@ -142,7 +142,7 @@ internal static class ReadPump
 
     private static object ToActorMessage(InboundMessage message) => message.Kind switch
     {
-        InboundKind.Send => new InboundSend(message.Receiver, message.Payload!),
+        InboundKind.Send => new InboundSend(message.Receiver, message.Payload!) { Mid = message.Mid, MidError = message.MidError },
         InboundKind.Broadcast => new InboundBroadcast(message.Payload!),
         _ => new InboundRejected(message.Error!),
     };

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Relay.Protocol;
 
 namespace Akka.Relay.Actors.Hub;
 
@@ -7,7 +8,11 @@ namespace Akka.Relay.Actors.Hub;
 // never needs to know which one it talks to.
 
 /// <summary>Asks the hub to register <paramref name="Session"/> as a session of <paramref name="UserId"/>.</summary>
-public sealed record Register(ulong UserId, IActorRef Session);
+public sealed record Register(ulong UserId, IActorRef Session)
+{
+    /// <summary>Whether the session opted in to the inbox (protocol 1.1) and from where it resumes; a hub with an inbox opens its reader once admitted.</summary>
+    public ResumeRequest Resume { get; init; }
+}
 
 /// <summary>The session was registered and will receive what is sent to its user.</summary>
 public sealed record Registered(ulong UserId);
@@ -29,7 +34,14 @@ public sealed record RegistrationRefused(ulong UserId, RefusalReason Reason, str
 public sealed record Unregister(ulong UserId, IActorRef Session);
 
 /// <summary>A SEND: deliver <paramref name="Payload"/> to every session of <paramref name="Receiver"/>, then ack the sender.</summary>
-public sealed record SendToUser(ulong Receiver, byte[] Payload);
+public sealed record SendToUser(ulong Receiver, byte[] Payload)
+{
+    /// <summary>The sending user (0 for the server API): with <see cref="Mid"/> it names a message for idempotent retries.</summary>
+    public ulong SenderId { get; init; }
+
+    /// <summary>The client's message id, when it gave one.</summary>
+    public string? Mid { get; init; }
+}
 
 /// <summary>The answer to <see cref="SendToUser"/>: whether at least one session of the receiver got it.</summary>
 public sealed record SendAck(ulong Receiver, bool Delivered)
@@ -39,6 +51,12 @@ public sealed record SendAck(ulong Receiver, bool Delivered)
     /// still be in flight, so the session keeps counting it until <see cref="SendSettled"/> follows.
     /// </summary>
     public bool Settled { get; init; } = true;
+
+    /// <summary>The receiver has an inbox that stored the message but no live session got it (<c>stored</c>).</summary>
+    public bool Stored { get; init; }
+
+    /// <summary>The receiver's inbox could not store it in time: nothing was delivered (<c>error: inbox unavailable</c>).</summary>
+    public bool InboxUnavailable { get; init; }
 }
 
 /// <summary>A SEND that was answered before it was settled (<see cref="SendAck.Settled"/> false) has now been settled.</summary>
@@ -94,3 +112,6 @@ public sealed record GetUserSessions(ulong UserId);
 
 /// <summary>The answer to <see cref="GetUserSessions"/>: the user's reachable sessions; 0 means not online.</summary>
 public sealed record UserSessions(ulong UserId, int Sessions);
+
+/// <summary>Asks the hub for <paramref name="UserId"/>'s inbox; answered with an <c>InboxStatus</c> (epoch null when the user has none).</summary>
+public sealed record GetUserInbox(ulong UserId);

@@ -166,7 +166,7 @@ public sealed class InboxActor : ReceivePersistentActor, IWithTimers
             _waitingForMid[key] = [];
         }
 
-        var stored = new MessageStored(append.Sender, append.Mid, append.Payload, DateTime.UtcNow, ReadersLive: _readers.Count + _opening > 0);
+        var stored = new MessageStored(append.Sender, append.Mid, append.Payload, DateTime.UtcNow, ReadersLive: _readers.Count + _opening > 0 || append.SessionsLive);
         _onWriteFailure[stored] = () =>
         {
             replyTo.Tell(new InboxAppendFailed(append.RequestId, StoreFailedReason));

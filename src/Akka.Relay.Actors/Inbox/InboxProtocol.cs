@@ -11,7 +11,11 @@ namespace Akka.Relay.Actors.Inbox;
 /// once it is durable, hands it to the live readers; the requester gets <see cref="InboxAppended"/>,
 /// <see cref="InboxAppendFailed"/> or <see cref="NoInbox"/>.
 /// </summary>
-public sealed record AppendToInbox(long RequestId, ulong Sender, string? Mid, byte[] Payload);
+public sealed record AppendToInbox(long RequestId, ulong Sender, string? Mid, byte[] Payload)
+{
+    /// <summary>The receiver had live sessions that do not read the inbox (version 1 sessions): the message counts as handed over.</summary>
+    public bool SessionsLive { get; init; }
+}
 
 /// <summary>
 /// The message is stored durably as <paramref name="Seq"/>. <paramref name="ReadersLive"/>: the inbox had a reader

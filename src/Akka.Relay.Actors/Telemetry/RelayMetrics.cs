@@ -25,6 +25,8 @@ public sealed class RelayMetrics
     private static readonly KeyValuePair<string, object?> TypeSystem = new("type", "system");
     private static readonly KeyValuePair<string, object?> ResultSuccess = new("result", "success_send");
     private static readonly KeyValuePair<string, object?> ResultNotOnline = new("result", "not_online");
+    private static readonly KeyValuePair<string, object?> ResultStored = new("result", "stored");
+    private static readonly KeyValuePair<string, object?> ResultInboxUnavailable = new("result", "inbox_unavailable");
 
     private readonly Counter<long> _messagesReceived;
     private readonly Counter<long> _messagesSent;
@@ -34,6 +36,11 @@ public sealed class RelayMetrics
     private readonly Counter<long> _sessionsClosed;
     private readonly Counter<long> _bytesReceived;
     private readonly Counter<long> _bytesSent;
+    private readonly Counter<long> _inboxAppends;
+    private readonly Counter<long> _inboxStoreFailures;
+    private readonly Counter<long> _inboxReplays;
+    private readonly Counter<long> _inboxReplayed;
+    private readonly Histogram<double> _inboxPersistDuration;
     private readonly ConcurrentDictionary<IOutboundQueue, byte> _outboxes = new();
     private int _users;
     private int _sessions;
@@ -50,6 +57,11 @@ public sealed class RelayMetrics
         _sessionsClosed = Meter.CreateCounter<long>("relay.sessions.closed", "{session}", "Sessions ended, by close code and cause.");
         _bytesReceived = Meter.CreateCounter<long>("relay.received", "By", "Bytes of WebSocket message payload received from clients.");
         _bytesSent = Meter.CreateCounter<long>("relay.sent", "By", "Bytes of WebSocket message payload written to clients.");
+        _inboxAppends = Meter.CreateCounter<long>("relay.inbox.appends", "{message}", "SENDs stored in a user's inbox (retries of a held mid not counted).");
+        _inboxStoreFailures = Meter.CreateCounter<long>("relay.inbox.store_failures", "{message}", "SENDs to a user with an inbox answered 'error: inbox unavailable' (the store failed or did not answer in time).");
+        _inboxReplays = Meter.CreateCounter<long>("relay.inbox.replays", "{resume}", "Resumes served: inbox readers opened.");
+        _inboxReplayed = Meter.CreateCounter<long>("relay.inbox.replayed", "{message}", "Stored messages replayed to resuming sessions.");
+        _inboxPersistDuration = Meter.CreateHistogram<double>("relay.inbox.persist.duration", "s", "Time from a SEND reaching the hub to its inbox's answer (the store's write included).");
         Meter.CreateObservableGauge("relay.sessions.open", () => (long)Volatile.Read(ref _sessions), "{session}", "Sessions registered on this node.");
         Meter.CreateObservableGauge("relay.users.online", () => (long)Volatile.Read(ref _users), "{user}", "Users with at least one session on this node.");
         Meter.CreateObservableGauge("relay.outbound.queued", ObserveQueued, "{message}", "Messages waiting in the outbound queues of this node's sessions.");
@@ -74,6 +86,22 @@ public sealed class RelayMetrics
     });
 
     internal void Ack(bool delivered) => _acks.Add(1, delivered ? ResultSuccess : ResultNotOnline);
+
+    internal void InboxAck(bool stored) => _acks.Add(1, stored ? ResultStored : ResultInboxUnavailable);
+
+    internal void InboxAppended(TimeSpan took)
+    {
+        _inboxAppends.Add(1);
+        _inboxPersistDuration.Record(took.TotalSeconds);
+    }
+
+    internal void InboxStoreFailed() => _inboxStoreFailures.Add(1);
+
+    internal void InboxReplay(ulong messages)
+    {
+        _inboxReplays.Add(1);
+        _inboxReplayed.Add((long)messages);
+    }
 
     internal void ErrorReply(string reason) => _errorReplies.Add(1, new KeyValuePair<string, object?>("reason", ErrorReasonTags.Of(reason)));
 

@@ -9,7 +9,14 @@ public sealed record SendAnswer(ulong Receiver, string Result, bool Delivered);
 public sealed record BroadcastAnswer(string Result);
 
 /// <summary>The answer to <c>GET /api/users/{id}</c>.</summary>
-public sealed record UserAnswer(ulong User, bool Online, int Sessions);
+public sealed record UserAnswer(ulong User, bool Online, int Sessions)
+{
+    /// <summary>The user's inbox (protocol 1.1); absent when the user has none.</summary>
+    public InboxAnswer? Inbox { get; init; }
+}
+
+/// <summary>A user's inbox in <c>GET /api/users/{id}</c>: its epoch, newest seq and how many messages it keeps.</summary>
+public sealed record InboxAnswer(string Epoch, ulong LastSeq, int Messages);
 
 /// <summary>One node's counts in <c>GET /api/stats</c>.</summary>
 public sealed record NodeStats(string Address, int Users, int Sessions);

@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Hosting;
 using Akka.Relay.Actors.Hub;
+using Akka.Relay.Actors.Inbox;
 using Akka.Relay.Protocol;
 using Akka.Relay.Server.Options;
 using Microsoft.Extensions.Options;
@@ -22,10 +23,12 @@ public sealed class ServerApi
     private readonly IOptions<RelayOptions> _relay;
     private readonly IOptions<RelayApiOptions> _api;
     private readonly IOptions<RelayClusterOptions> _cluster;
+    private readonly IOptions<RelayInboxOptions> _inbox;
 
     /// <summary>Creates the handlers.</summary>
-    public ServerApi(IRequiredActor<HubActorBase> hub, ActorSystem system, IOptions<RelayOptions> relay, IOptions<RelayApiOptions> api, IOptions<RelayClusterOptions> cluster)
+    public ServerApi(IRequiredActor<HubActorBase> hub, ActorSystem system, IOptions<RelayOptions> relay, IOptions<RelayApiOptions> api, IOptions<RelayClusterOptions> cluster, IOptions<RelayInboxOptions> inbox)
     {
+        _inbox = inbox;
         _hub = hub;
         _system = system;
         _relay = relay;
@@ -88,8 +91,14 @@ public sealed class ServerApi
         try
         {
             var hub = await _hub.GetAsync(context.RequestAborted);
-            var ack = await hub.Ask<SendAck>(new SendToUser(receiver, payload), Timeout, context.RequestAborted);
-            return ApiResults.Ok(new SendAnswer(receiver, ack.Delivered ? SystemMessages.SuccessSendContent : SystemMessages.NotOnlineContent, ack.Delivered));
+            var ack = await hub.Ask<SendAck>(new SendToUser(receiver, payload) { SenderId = UserIds.Server }, Timeout, context.RequestAborted);
+            if (ack.InboxUnavailable)
+            {
+                return ApiResults.Error(StatusCodes.Status503ServiceUnavailable, "inbox unavailable: the receiver's inbox could not store the message; nothing was delivered");
+            }
+
+            var result = ack.Stored ? SystemMessages.StoredContent : ack.Delivered ? SystemMessages.SuccessSendContent : SystemMessages.NotOnlineContent;
+            return ApiResults.Ok(new SendAnswer(receiver, result, ack.Delivered));
         }
         catch (AskTimeoutException)
         {
@@ -135,7 +144,14 @@ public sealed class ServerApi
         {
             var hub = await _hub.GetAsync(cancellation);
             var answer = await hub.Ask<UserSessions>(new GetUserSessions(userId), Timeout, cancellation);
-            return ApiResults.Ok(new UserAnswer(userId, answer.Sessions > 0, answer.Sessions));
+            InboxAnswer? inbox = null;
+            if (_inbox.Value.Enabled && !_cluster.Value.Enabled)
+            {
+                var status = await hub.Ask<InboxStatus>(new GetUserInbox(userId), Timeout, cancellation);
+                inbox = status.Epoch is { } epoch ? new InboxAnswer(epoch, status.Last, status.Kept) : null;
+            }
+
+            return ApiResults.Ok(new UserAnswer(userId, answer.Sessions > 0, answer.Sessions) { Inbox = inbox });
         }
         catch (AskTimeoutException)
         {

@@ -82,8 +82,9 @@ public static class RelayApp
             else
             {
                 // Alone, the hub is its own per-user directory.
+                var inbox = RelayInboxSetup.SingleNodeRouting(services.GetRequiredService<IOptions<RelayInboxOptions>>().Value);
                 akka.WithActors((system, registry) =>
-                    registry.Register<HubActorBase>(system.ActorOf(HubActor.GetProps(hubSettings, metrics), HubActorBase.Name)));
+                    registry.Register<HubActorBase>(system.ActorOf(HubActor.GetProps(hubSettings, metrics, inbox), HubActorBase.Name)));
             }
 
             // Added last, so environment variables such as AKKA__LOGLEVEL=DEBUG win over every file.

@@ -2,6 +2,8 @@ using System.Globalization;
 using Akka.Actor;
 using Akka.Hosting;
 using Akka.Persistence.Sql;
+using Akka.Relay.Actors.Hub;
+using Akka.Relay.Actors.Inbox;
 using Akka.Relay.Server.Options;
 using Microsoft.Extensions.Options;
 
@@ -37,12 +39,15 @@ public static class RelayInboxSetup
         var store = $"provider-name = {Quote(inbox.ProviderName)}\nconnection-string = {Quote(inbox.ConnectionString)}\n";
         var settings =
             $"akka.persistence.journal.sql {{\n{store}parallelism = {parallelism.ToString(CultureInfo.InvariantCulture)}\n}}\n" +
-            $"akka.persistence.snapshot-store.sql {{\n{store}}}\n";
+            $"akka.persistence.snapshot-store.sql {{\n{store}}}\n" +
+            // The read journal lists the stored inboxes at start (which users have one).
+            $"akka.persistence.query.journal.sql {{\n{store}}}\n";
 
         return akka
             .AddHocon(settings, HoconAddMode.Prepend)
             .AddHoconFile(Path.Combine(AppContext.BaseDirectory, "hocon", "inbox.hocon"), HoconAddMode.Append)
             .AddHocon(SqlPersistence.DefaultConfiguration, HoconAddMode.Append)
+            .AddHocon(SqlPersistence.DefaultQueryConfiguration, HoconAddMode.Append)
             .WithActors((system, _) =>
             {
                 var persistence = Akka.Persistence.Persistence.Instance.Apply(system);
@@ -50,6 +55,15 @@ public static class RelayInboxSetup
                 persistence.SnapshotStoreFor(null);
             });
     }
+
+    /// <summary>The single node hub's inbox routing, or null when the inbox is disabled (every session is version 1).</summary>
+    public static InboxRouting? SingleNodeRouting(RelayInboxOptions inbox) =>
+        inbox.Enabled
+            ? new InboxRouting(InboxShelf.GetProps(new InboxShelfSettings(inbox.ToSettings(), ReadJournalId, inbox.PassivateAfter)), inbox.AppendTimeout)
+            : null;
+
+    /// <summary>The Akka.Persistence.Sql read journal's plugin id.</summary>
+    public const string ReadJournalId = "akka.persistence.query.journal.sql";
 
     private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
 }

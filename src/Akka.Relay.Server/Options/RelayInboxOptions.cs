@@ -29,6 +29,12 @@ public sealed class RelayInboxOptions
     /// <summary>An inbox with no session this long is deleted.</summary>
     public TimeSpan IdleExpiry { get; set; } = TimeSpan.FromDays(30);
 
+    /// <summary>How long a SEND to a user with an inbox waits for the store before it is answered <c>error: inbox unavailable</c>.</summary>
+    public TimeSpan AppendTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A user's inbox actor without readers and unused this long is stopped (it recovers from the store when next needed).</summary>
+    public TimeSpan PassivateAfter { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary><c>sqlite</c> (embedded, one node) or <c>postgresql</c> (required for a cluster).</summary>
     public string Store { get; set; } = Sqlite;
 

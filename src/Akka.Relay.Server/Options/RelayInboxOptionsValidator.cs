@@ -24,6 +24,11 @@ public sealed class RelayInboxOptionsValidator(IOptions<RelayClusterOptions> clu
             failures.Add("Relay:Inbox:MaxAge and IdleExpiry must be positive time spans.");
         }
 
+        if (options.AppendTimeout <= TimeSpan.Zero || options.PassivateAfter <= TimeSpan.Zero)
+        {
+            failures.Add("Relay:Inbox:AppendTimeout and PassivateAfter must be positive time spans.");
+        }
+
         var knownStore = options.IsSqlite || string.Equals(options.Store, RelayInboxOptions.PostgreSql, StringComparison.OrdinalIgnoreCase);
         if (!knownStore)
         {

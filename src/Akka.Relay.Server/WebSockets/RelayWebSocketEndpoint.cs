@@ -26,6 +26,8 @@ public sealed class RelayWebSocketEndpoint
     private readonly ActorSystem _system;
     private readonly IRequiredActor<HubActorBase> _hub;
     private readonly IOptions<RelayOptions> _options;
+    private readonly IOptions<RelayInboxOptions> _inbox;
+    private readonly IOptions<RelayClusterOptions> _cluster;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly DrainState _drain;
     private readonly HandshakeAuthenticator _authenticator;
@@ -45,12 +47,16 @@ public sealed class RelayWebSocketEndpoint
         HandshakeAuthenticator authenticator,
         NodeSessionLimit nodeLimit,
         IOptions<RelayRateLimitOptions> rateLimit,
+        IOptions<RelayInboxOptions> inbox,
+        IOptions<RelayClusterOptions> cluster,
         ILogger<RelayWebSocketEndpoint> logger,
         RelayMetrics metrics)
     {
         _system = system;
         _hub = hub;
         _options = options;
+        _inbox = inbox;
+        _cluster = cluster;
         _lifetime = lifetime;
         _drain = drain;
         _authenticator = authenticator;
@@ -102,6 +108,25 @@ public sealed class RelayWebSocketEndpoint
             return;
         }
 
+        var resume = ParseResume(context.Request.Query);
+        if (!resume.IsValid)
+        {
+            await RefuseAsync(context, StatusCodes.Status400BadRequest, resume.Error!);
+            return;
+        }
+
+        if (resume.OptsIn && !_inbox.Value.Enabled)
+        {
+            await RefuseAsync(context, StatusCodes.Status400BadRequest, "this server keeps no inbox (Relay:Inbox:Enabled is false): connect without resume");
+            return;
+        }
+
+        if (resume.OptsIn && _cluster.Value.Enabled)
+        {
+            await RefuseAsync(context, StatusCodes.Status400BadRequest, "a cluster does not serve the inbox yet: connect without resume");
+            return;
+        }
+
         if (!IsOriginAllowed(context.Request.Headers.Origin, options.AllowedOrigins))
         {
             await RefuseAsync(context, StatusCodes.Status403Forbidden, "origin not allowed");
@@ -132,7 +157,7 @@ public sealed class RelayWebSocketEndpoint
         // The slot is given back when this request ends, i.e. after the session's socket is done.
         context.Response.RegisterForDispose(nodeSlot);
         var signals = new SessionSignals();
-        var session = _system.ActorOf(ClientActor.GetProps(userId, _hub.ActorRef, _clientSettings.Value, signals, _metrics), sessionId);
+        var session = _system.ActorOf(ClientActor.GetProps(userId, _hub.ActorRef, _clientSettings.Value, signals, _metrics, resume), sessionId);
         if (authentication.SessionExpiresAt is { } expiresAt)
         {
             session.Tell(new ExpireSessionAt(expiresAt));
@@ -184,6 +209,19 @@ public sealed class RelayWebSocketEndpoint
         // Returning disposes the socket, so wait until both pumps have ended.
         await signals.Completion;
         _logger.LogDebug("Session {SessionId} of user {UserId} closed ({CloseStatus})", sessionId, userId, socket.CloseStatus);
+    }
+
+    private static ResumeRequest ParseResume(IQueryCollection query)
+    {
+        var resume = query["resume"];
+        var epoch = query["epoch"];
+        if (resume.Count > 1 || epoch.Count > 1)
+        {
+            // Two values would leave the resume point to whichever one a proxy or client library picks.
+            return ResumeRequest.Parse(null, null) with { Error = "resume and epoch may each be given once" };
+        }
+
+        return ResumeRequest.Parse(resume.Count == 0 ? null : resume[0], epoch.Count == 0 ? null : epoch[0]);
     }
 
     private static bool AsksForWebSocket(HttpRequest request)
