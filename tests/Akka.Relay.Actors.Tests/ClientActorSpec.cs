@@ -194,21 +194,17 @@ public sealed class ClientActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
-    public async Task An_unsettled_answer_reaches_the_client_but_frees_the_SEND_only_once_settled()
+    public async Task A_SEND_the_cluster_could_not_route_is_answered_with_an_error_and_frees_its_credit()
     {
         await using var session = await StartSessionAsync(DefaultSettings with { MaxUnansweredSends = 1 });
         await session.Client.SendTextAsync("{\"type\":1,\"receiver\":2,\"content\":\"a\"}");
         await session.Client.SendTextAsync("{\"type\":1,\"receiver\":3,\"content\":\"b\"}");
         Assert.Equal(2UL, (await session.Directory.ExpectMsgAsync<SendToUser>(Timeout)).Receiver);
 
-        // The hub's answer at its deadline: the client hears "not online", but the SEND may still be in flight.
-        session.Actor.Tell(new SendAck(2, false) { Settled = false }, session.Directory.Ref);
+        // Neither "success send" nor "not online" would be true: the client hears an error, and may send on.
+        session.Actor.Tell(new SendAck(2, false) { NoRoute = true }, session.Directory.Ref);
 
-        Assert.Equal("{\"type\":2,\"sender\":0,\"receiver\":2,\"content\":\"not online\"}", await session.Client.ReceiveTextAsync());
-        await session.Directory.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
-
-        session.Actor.Tell(SendSettled.Instance, session.Directory.Ref);
-
+        Assert.Equal("{\"type\":2,\"sender\":0,\"receiver\":7,\"content\":\"error: the cluster could not route the message\"}", await session.Client.ReceiveTextAsync());
         Assert.Equal(3UL, (await session.Directory.ExpectMsgAsync<SendToUser>(Timeout)).Receiver);
     }
 

@@ -61,7 +61,6 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         });
         Receive<InboundRejected>(OnRejected);
         Receive<SendAck>(OnAck);
-        Receive<SendSettled>(_ => _sendCredit.Return());
         Receive<Deliver>(m => Enqueue(m.Payload, KindOf(m)));
         Receive<InboxReaderOpened>(OnReaderOpened);
         Receive<InboxDelivery>(m => Enqueue(m.Payload, OutboundKind.Send));
@@ -210,14 +209,14 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
 
     private void OnAck(SendAck ack)
     {
-        // A settled SEND's credit comes back once its ack is written, not when it is queued: a client that writes
-        // faster than its acks go out is slowed down by its own acks instead of overflowing its queue with them.
-        // An unsettled one's comes back with SendSettled.
-        var answer = ack.InboxUnavailable ? SystemMessages.InboxUnavailable(_userId)
+        // A SEND's credit comes back once its answer is written, not when it is queued: a client that writes
+        // faster than its answers go out is slowed down by its own answers instead of overflowing its queue with them.
+        var answer = ack.NoRoute ? SystemMessages.Error(_userId, ErrorReasons.NoRoute)
+            : ack.InboxUnavailable ? SystemMessages.InboxUnavailable(_userId)
             : ack.Stored ? SystemMessages.Stored(ack.Receiver)
             : ack.Delivered ? SystemMessages.SuccessSend(ack.Receiver)
             : SystemMessages.NotOnline(ack.Receiver);
-        if (Enqueue(answer, OutboundKind.System, returnsCredit: ack.Settled))
+        if (Enqueue(answer, OutboundKind.System, returnsCredit: true))
         {
             if (ack.Stored || ack.InboxUnavailable)
             {

@@ -46,24 +46,17 @@ public sealed record SendToUser(ulong Receiver, byte[] Payload)
 /// <summary>The answer to <see cref="SendToUser"/>: whether at least one session of the receiver got it.</summary>
 public sealed record SendAck(ulong Receiver, bool Delivered)
 {
-    /// <summary>
-    /// False when the answer is the hub's guess after the cluster stayed silent past its deadline: the SEND may
-    /// still be in flight, so the session keeps counting it until <see cref="SendSettled"/> follows.
-    /// </summary>
-    public bool Settled { get; init; } = true;
-
     /// <summary>The receiver has an inbox that stored the message but no live session got it (<c>stored</c>).</summary>
     public bool Stored { get; init; }
 
     /// <summary>The receiver's inbox could not store it in time: nothing was delivered (<c>error: inbox unavailable</c>).</summary>
     public bool InboxUnavailable { get; init; }
-}
 
-/// <summary>A SEND that was answered before it was settled (<see cref="SendAck.Settled"/> false) has now been settled.</summary>
-public sealed record SendSettled
-{
-    /// <summary>The single instance.</summary>
-    public static readonly SendSettled Instance = new();
+    /// <summary>
+    /// In a cluster, no node could route the SEND to its receiver's directory in time: neither delivered nor known to be
+    /// undeliverable (<c>error: the cluster could not route the message</c>).
+    /// </summary>
+    public bool NoRoute { get; init; }
 }
 
 /// <summary>Deliver <paramref name="Payload"/> (encoded once, shared) to every session.</summary>

@@ -220,16 +220,8 @@ internal sealed class AnswerLedger(TimeSpan retryInterval, TimeSpan giveUpAfter,
         while (pending.TryPeek(out var oldest) && oldest.Outcome is { } outcome)
         {
             pending.Dequeue();
-            if (outcome == Outcome.NoRoute)
-            {
-                // Neither "success send" nor "not online" would be true: the cluster could not tell.
-                session.Tell(new Deliver(SystemMessages.Error(oldest.SenderId, ErrorReasons.NoRoute)));
-                session.Tell(SendSettled.Instance);
-            }
-            else
-            {
-                session.Tell(new SendAck(oldest.Receiver, outcome == Outcome.Delivered));
-            }
+            // NoRoute: neither "success send" nor "not online" would be true; the cluster could not tell.
+            session.Tell(new SendAck(oldest.Receiver, outcome == Outcome.Delivered) { NoRoute = outcome == Outcome.NoRoute });
         }
 
         if (pending.Count == 0)
