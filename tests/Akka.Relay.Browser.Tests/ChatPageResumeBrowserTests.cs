@@ -112,8 +112,11 @@ public sealed class ChatPageResumeBrowserTests : IClassFixture<ChromiumFixture>,
         await b.Page.Context.SetOfflineAsync(true);
         await using var second = await _inbox.StartServerAsync(("urls", $"http://127.0.0.1:{port}"));
         Assert.Equal(port, second.BaseUri.Port);
-        await using (var sender = await second.ConnectAsync(alice))
+        // Alice opts in too (so a message to her is stored once she has left).
+        var aliceResume = new UriBuilder(second.WebSocketUri(alice.ToString())) { Query = "resume=0" }.Uri;
+        await using (var sender = await TestClient.ConnectAsync(aliceResume, autoRead: true))
         {
+            Assert.Equal("resume", (await sender.ReceiveJsonAsync()).GetProperty("content").GetString());
             await sender.SendTextAsync(Wire.Send(bob, "sent while you were away"));
             Assert.Equal($$"""{"type":2,"sender":0,"receiver":{{bob}},"content":"stored"}""", await sender.ReceiveTextAsync());
         }
@@ -133,9 +136,11 @@ public sealed class ChatPageResumeBrowserTests : IClassFixture<ChromiumFixture>,
         await Expect(b.Entries("info").Filter(new() { HasText = "1 replayed" })).ToHaveCountAsync(1);
         await Expect(b.Entries("gap")).ToHaveCountAsync(0);
 
-        // The resumed session is live again, and sends from the page still work.
+        // The resumed session is live again, and sends from the page still work: Alice has left, so it is stored.
+        await AwaitOfflineWithInboxAsync(second, alice);
         await b.SendAsync(alice, "I am back");
-        await Expect(b.Entries("not-online")).ToHaveCountAsync(1);
+        await Expect(b.Entries("stored")).ToHaveAttributeAsync("data-receiver", alice.ToString());
+        await Expect(b.Entries("not-online")).ToHaveCountAsync(0);
         await b.Page.ScreenshotAsync(new PageScreenshotOptions { Path = ChatPageBrowserTests.ScreenshotPath("chat-page-resumed.png") });
 
         // The only errors are the browser's own reports of the reconnect attempts that found no server.
@@ -158,7 +163,7 @@ public sealed class ChatPageResumeBrowserTests : IClassFixture<ChromiumFixture>,
                 return;
             }
 
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), $"user {userId} was still online after {watch.Elapsed}: {body}");
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), $"user {userId} was still online or had no inbox after {watch.Elapsed}: {body}");
             await timer.WaitForNextTickAsync();
         }
     }
