@@ -148,6 +148,40 @@ public sealed class ChatPageResumeBrowserTests : IClassFixture<ChromiumFixture>,
         Assert.All(b.Problems, problem => Assert.Matches(failedReconnect, problem));
     }
 
+    [Fact]
+    public async Task A_server_that_refuses_resume_gets_a_version_1_session_and_the_page_says_so()
+    {
+        // A node with its inbox off refuses ?resume= with 400, as a cluster does.
+        await using var server = await _inbox.StartServerAsync(("Relay:Inbox:Enabled", "false"));
+        var (alice, bob) = (Ids.Next(), Ids.Next());
+        var a = await ChatPageDriver.OpenAsync(_chromium, server.BaseUri);
+        var b = await ChatPageDriver.OpenAsync(_chromium, server.BaseUri);
+        await a.Page.GetByTestId("user-id").FillAsync(alice.ToString());
+        await a.Page.GetByTestId("connect").ClickAsync();
+        await Expect(a.Status).ToHaveTextAsync($"open as user {alice}, without resume");
+        await Expect(a.Status).ToHaveAttributeAsync("data-state", "open");
+        await Expect(a.Entries("info").Filter(new() { HasText = "the server refused ?resume=" })).ToHaveCountAsync(1);
+
+        // Version 1 answers: nobody has an inbox, so a message to an absent user is "not online", never "stored".
+        await a.SendAsync(bob, "are you there?");
+        await Expect(a.Entries("not-online")).ToHaveAttributeAsync("data-receiver", bob.ToString());
+        await b.Page.GetByTestId("user-id").FillAsync(bob.ToString());
+        await b.Page.GetByTestId("connect").ClickAsync();
+        await Expect(b.Status).ToHaveTextAsync($"open as user {bob}, without resume");
+        await a.SendAsync(bob, "now you are");
+        await Expect(b.Entry("message", "now you are")).ToHaveAttributeAsync("data-sender", alice.ToString());
+        await Expect(b.Entry("message", "now you are").GetByTestId("entry-tag")).ToHaveCountAsync(0);
+        await Expect(a.Entries("ack")).ToHaveCountAsync(1);
+        await Expect(a.Entries("stored")).ToHaveCountAsync(0);
+
+        // The only errors are the browser's reports of the refused ?resume= handshakes.
+        foreach (var (page, user) in new[] { (a, alice), (b, bob) })
+        {
+            var refused = new Regex($"^console error: WebSocket connection to 'ws://127\\.0\\.0\\.1:{server.BaseUri.Port}/ws/{user}\\?resume=0' failed");
+            Assert.All(page.Problems, problem => Assert.Matches(refused, problem));
+        }
+    }
+
     /// <summary>Waits until the server API says the user has no session left and has an inbox.</summary>
     private static async Task AwaitOfflineWithInboxAsync(RelayServer server, ulong userId)
     {

@@ -34,7 +34,7 @@ const ui = {
   log: byId('log'),
 };
 
-/** The current connection: { userId, client, phase, attempt, reconnected, header, stopping }; null when closed. */
+/** The current connection: { userId, client, phase, attempt, reconnected, resume, header, stopping, ... }; null when closed. */
 let session = null;
 
 function byId(id) {
@@ -138,7 +138,7 @@ function renderStatus(s) {
     } else if (s.phase === 'open') {
       text = s.header !== null && (s.reconnected || s.header.replayed > 0)
         ? 'resumed as user ' + s.userId + ': ' + s.header.replayed + ' replayed'
-        : 'open as user ' + s.userId;
+        : 'open as user ' + s.userId + (s.resume ? '' : ', without resume');
     } else if (s.phase === 'reconnecting') {
       text = 'reconnecting as user ' + s.userId + (s.attempt > 0 ? ', attempt ' + s.attempt : '') +
         ' (lost: ' + closeText(s.lastClose.code, s.lastClose.reason) + ')…';
@@ -325,6 +325,7 @@ async function connect() {
     phase: 'connecting',
     attempt: 0,
     reconnected: false,
+    resume: true,
     header: null,
     lastClose: null,
     socketUrl: '',
@@ -341,14 +342,27 @@ async function connect() {
     WebSocket: pageSocketClass(s),
   };
 
+  const server = new URL('.', location.href);
   let client;
   try {
-    client = await RelayClient.connect(new URL('.', location.href), userId, options);
+    client = await RelayClient.connect(server, userId, options);
   } catch (error) {
-    if (session === s) {
-      showClosed('closed: 1006 ' + CLOSE_MEANINGS[1006] + ' (' + error.message + ')', 1006);
+    if (session !== s) {
+      return;
     }
-    return;
+    // A cluster, or a node with its inbox off, refuses ?resume= with 400, which a browser cannot tell from
+    // other refusals: one attempt as a version 1 session tells them apart.
+    try {
+      client = await RelayClient.connect(server, userId, { ...options, resume: false, positionStore: null, maxInitialConnectAttempts: 1 });
+    } catch {
+      if (session === s) {
+        showClosed('closed: 1006 ' + CLOSE_MEANINGS[1006] + ' (' + error.message + ')', 1006);
+      }
+      return;
+    }
+    s.resume = false;
+    addEntry('info', 'no resume', 'user ' + userId,
+      'the server refused ?resume= (a cluster, or its inbox is off): messages sent while you are away are not kept');
   }
   s.client = client;
   client.on('stateChanged', (change) => onStateChanged(s, change));
