@@ -141,11 +141,47 @@ public sealed class ChatPageResumeBrowserTests : IClassFixture<ChromiumFixture>,
         await b.SendAsync(alice, "I am back");
         await Expect(b.Entries("stored")).ToHaveAttributeAsync("data-receiver", alice.ToString());
         await Expect(b.Entries("not-online")).ToHaveCountAsync(0);
+        // docs/chat-page.png is this screenshot.
         await b.Page.ScreenshotAsync(new PageScreenshotOptions { Path = ChatPageBrowserTests.ScreenshotPath("chat-page-resumed.png") });
 
         // The only errors are the browser's own reports of the reconnect attempts that found no server.
         var failedReconnect = new Regex($"^console error: WebSocket connection to 'ws://127\\.0\\.0\\.1:{port}/ws/{bob}\\?resume=[0-9]+&epoch=[^']+' failed");
         Assert.All(b.Problems, problem => Assert.Matches(failedReconnect, problem));
+    }
+
+    [Fact]
+    public async Task Messages_dropped_by_retention_before_a_resume_show_a_gap_notice()
+    {
+        // The inbox keeps the last 2 messages only.
+        await using var server = await _inbox.StartServerAsync(("Relay:Inbox:MaxMessages", "2"));
+        var (alice, bob) = (Ids.Next(), Ids.Next());
+        var b = await ChatPageDriver.OpenAsync(_chromium, server.BaseUri);
+        await b.ConnectAsync(bob);
+        await using var sender = await server.ConnectAsync(alice);
+        await sender.SendTextAsync(Wire.Send(bob, "one"));
+        Assert.Equal(Wire.SuccessSend(bob), await sender.ReceiveTextAsync());
+        await Expect(b.Entry("message", "one")).ToHaveAttributeAsync("data-seq", "1");
+        await b.Page.GetByTestId("disconnect").ClickAsync();
+        await Expect(b.Status).ToHaveAttributeAsync("data-state", "closed");
+        await AwaitOfflineWithInboxAsync(server, bob);
+
+        // Three more while Bob is away: seq 2 is dropped, 3 and 4 are kept.
+        foreach (var text in new[] { "two", "three", "four" })
+        {
+            await sender.SendTextAsync(Wire.Send(bob, text));
+            Assert.Equal($$"""{"type":2,"sender":0,"receiver":{{bob}},"content":"stored"}""", await sender.ReceiveTextAsync());
+        }
+
+        await b.ConnectAsync(bob);
+        await Expect(b.Status).ToHaveTextAsync($"resumed as user {bob}: 2 replayed");
+        var gap = b.Entries("gap");
+        await Expect(gap).ToHaveCountAsync(1);
+        await Expect(gap).ToContainTextAsync("messages after seq 1 up to 2 were dropped before this resume");
+        await Expect(b.Entry("message", "two")).ToHaveCountAsync(0);
+        await Expect(b.Entry("message", "three")).ToHaveAttributeAsync("data-replayed", "true");
+        await Expect(b.Entry("message", "four")).ToHaveAttributeAsync("data-replayed", "true");
+
+        Assert.Empty(b.Problems);
     }
 
     [Fact]
