@@ -51,12 +51,19 @@ public sealed partial class ChatPageTests : IClassFixture<ServerFixture>
             // Relative to the page: served here, never from another host.
             Assert.False(Uri.TryCreate(reference, UriKind.Absolute, out _), $"{reference} is not on this server");
         }
+
+        // app.js is an ES module: what it imports is served here too.
+        var imports = ModuleImport().Matches(await http.GetStringAsync("/app.js")).Select(m => m.Groups["url"].Value).ToList();
+        Assert.Equal(["./relay-client.js"], imports);
+        using var imported = await http.GetAsync(new Uri(new Uri(_server.BaseUri, "/app.js"), imports[0]));
+        Assert.Equal(HttpStatusCode.OK, imported.StatusCode);
+        Assert.Equal("text/javascript", imported.Content.Headers.ContentType?.MediaType);
     }
 
     [Theory]
-    [InlineData("app.js", "text/javascript", "new WebSocket(")]
+    [InlineData("app.js", "text/javascript", "import { RelayClient")]
     [InlineData("style.css", "text/css", ".entry-error")]
-    [InlineData("index.html", "text/html", "<script src=\"app.js\"")]
+    [InlineData("index.html", "text/html", "<script src=\"app.js\" type=\"module\">")]
     public async Task Page_assets_are_served_with_their_content_type(string path, string mediaType, string expectedText)
     {
         using var http = _server.CreateHttpClient();
@@ -98,4 +105,7 @@ public sealed partial class ChatPageTests : IClassFixture<ServerFixture>
 
     [GeneratedRegex("(?:src|href)=\"(?<url>[^\"]+)\"")]
     private static partial Regex AssetReference();
+
+    [GeneratedRegex("^import .* from '(?<url>[^']+)';", RegexOptions.Multiline)]
+    private static partial Regex ModuleImport();
 }

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -46,13 +47,16 @@ public sealed class ChatPageDriver
         return driver;
     }
 
-    /// <summary>Connects as <paramref name="userId"/> and waits until the page says the session is open.</summary>
+    /// <summary>
+    /// Connects as <paramref name="userId"/> and waits until the page says the session is open: "open as user N",
+    /// or "resumed as user N: K replayed" when the user's inbox had messages to replay.
+    /// </summary>
     public async Task ConnectAsync(ulong userId)
     {
         await Page.GetByTestId("user-id").FillAsync(userId.ToString());
         await Page.GetByTestId("connect").ClickAsync();
         await Expect(Status).ToHaveAttributeAsync("data-state", "open");
-        await Expect(Status).ToHaveTextAsync($"open as user {userId}");
+        await Expect(Status).ToHaveTextAsync(new Regex($"^(open as user {userId}|resumed as user {userId}: [0-9]+ replayed)$"));
     }
 
     /// <summary>Sends a 1:1 message with the form.</summary>
@@ -70,7 +74,7 @@ public sealed class ChatPageDriver
         await Page.GetByTestId("broadcast").ClickAsync();
     }
 
-    /// <summary>Log entries of one kind (message, broadcast, ack, not-online, error, sent, info).</summary>
+    /// <summary>Log entries of one kind (message, broadcast, ack, stored, not-online, gap, error, sent, info).</summary>
     public ILocator Entries(string kind) => Log.Locator($"li[data-kind='{kind}']");
 
     /// <summary>The log entry of <paramref name="kind"/> whose text is exactly <paramref name="text"/>.</summary>
