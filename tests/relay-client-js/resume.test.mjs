@@ -193,6 +193,47 @@ test("messages dropped when the app's buffer filled up are replayed by the resum
   }
 });
 
+test("a hole after a cut is reported once, naming the last message handed over before it", async () => {
+  const server = await startServer(await freePort(), inboxStore({ "Relay:Inbox:MaxMessages": "5" }));
+  const proxy = await startProxy(server.port);
+  const [a, b] = [id(), id()];
+  const alice = await RelayClient.connect(server.url, a);
+  const bob = await RelayClient.connect(proxy.url, b, resuming());
+  try {
+    for (let k = 1; k <= 3; k++) assert.equal((await alice.send(b, `m${k}`)).outcome, SendOutcome.Delivered);
+    // Bob's app has not read m1..m3 yet when the cut comes; the inbox keeps only the newest 5 of what follows.
+    proxy.refusing = true;
+    const down = waitForState(bob, RelayConnectionState.Reconnecting);
+    proxy.cutAll();
+    await down;
+    let next = 4;
+    await sendUntilStored(alice, b, () => `m${next++}`);
+    while (next <= 13) assert.equal((await alice.send(b, `m${next++}`)).outcome, SendOutcome.Stored);
+    const last = next - 1;
+    const events = [];
+    let reads = null;
+    bob.on("gap", (gap) => events.push({ gap, readBefore: reads ? [...reads.messages] : null }));
+    const back = waitForState(bob, RelayConnectionState.Connected);
+    proxy.refusing = false;
+    await back;
+    reads = collect(bob);
+    await reads.until((m) => m.filter((x) => Number(x.seq) >= last - 4).length >= 5);
+    const epoch = reads.messages[0].epoch;
+    // m1..m3 were in bob's buffer, but the cut may have swallowed the last of them on the wire: 2 or 3 of them.
+    const before = reads.messages.filter((m) => Number(m.seq) < last - 4);
+    assert.ok(before.length >= 2 && before.length <= 3, `${before.length} before the hole`);
+    assert.deepEqual(reads.messages.map((m) => Number(m.seq)), [...range(1, before.length), ...range(last - 4, 5)]);
+    assert.equal(events.length, 1);
+    assert.deepEqual(events[0].gap, { epoch, first: last - 4, last, lastSeen: { epoch, seq: before.length } });
+    assert.deepEqual(events[0].readBefore, before);
+  } finally {
+    await alice.close();
+    await bob.close();
+    await proxy.stop();
+    await server.stop();
+  }
+});
+
 async function exchange(client, receiver, tag, proxy, progress) {
   const results = [];
   const inFlight = [];
