@@ -6,8 +6,10 @@ export async function startProxy(targetPort) {
   const pairs = new Set();
   let cuts = 0;
   let refusing = false;
+  let refused = 0;
   const server = createServer((client) => {
     if (refusing) {
+      refused++;
       client.resetAndDestroy(); // as if nothing listened
       return;
     }
@@ -40,6 +42,10 @@ export async function startProxy(targetPort) {
     url: `ws://127.0.0.1:${server.address().port}`,
     get cuts() {
       return cuts;
+    },
+    /** How many connections were reset at once while refusing. */
+    get refused() {
+      return refused;
     },
     /** While true, every new connection is reset at once. */
     get refusing() {

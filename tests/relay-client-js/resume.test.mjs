@@ -234,6 +234,33 @@ test("a hole after a cut is reported once, naming the last message handed over b
   }
 });
 
+test("a handshake that fails on the network is retried after the backoff, not after connectTimeout", async () => {
+  const server = await startServer(await freePort(), inboxStore());
+  const proxy = await startProxy(server.port);
+  // A connect timeout far beyond the test's bounds: only a failure noticed at once lets the attempts go on.
+  const bob = await RelayClient.connect(proxy.url, id(), resuming({ connectTimeout: 600_000 }));
+  try {
+    const down = waitForState(bob, RelayConnectionState.Reconnecting);
+    proxy.refusing = true;
+    proxy.cutAll();
+    await down;
+    await withTimeout(
+      (async () => {
+        while (proxy.refused < 3) await new Promise((r) => setTimeout(r, 20)); // polled with a bound
+      })(),
+      60_000,
+      "3 refused handshakes",
+    );
+    const back = waitForState(bob, RelayConnectionState.Connected);
+    proxy.refusing = false;
+    await back;
+  } finally {
+    await bob.close();
+    await proxy.stop();
+    await server.stop();
+  }
+});
+
 async function exchange(client, receiver, tag, proxy, progress) {
   const results = [];
   const inFlight = [];
