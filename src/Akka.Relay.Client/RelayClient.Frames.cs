@@ -50,7 +50,7 @@ public sealed partial class RelayClient
 
             if (gap is not null)
             {
-                OnResume(connection, first, last, gap.Value);
+                await OnResumeAsync(connection, first, last, gap.Value).ConfigureAwait(false);
                 return;
             }
 
@@ -76,11 +76,15 @@ public sealed partial class RelayClient
                 return;
             }
 
-            _queued = new RelayPosition(message.Epoch, n);
         }
 
         // Waits while the application is behind: the socket is not read meanwhile, which pushes back to the server.
-        await _incoming.Writer.WriteAsync(message, connection.Token).ConfigureAwait(false);
+        await _incoming.Writer.WriteAsync(Incoming.Of(message), connection.Token).ConfigureAwait(false);
+        if (message.Seq is { } queued)
+        {
+            // Only once it is in the buffer: a message dropped by the end of the session is replayed by the resume.
+            _queued = new RelayPosition(message.Epoch, queued);
+        }
     }
 
     private static ulong? UInt64(JsonElement root, string name) =>
@@ -169,12 +173,15 @@ public sealed partial class RelayClient
         }
     }
 
-    private void OnResume(Connection connection, ulong first, ulong last, bool gap)
+    private async ValueTask OnResumeAsync(Connection connection, ulong first, ulong last, bool gap)
     {
         var epoch = connection.Epoch!;
         if (gap)
         {
-            Raise(Gap, new RelayGap(epoch, first, last, Volatile.Read(ref _handed)));
+            // Raised by ReadAllAsync just before the first message after the hole, so a handler attached after
+            // ConnectAsync returns still sees it (the first header may be read before), and LastSeen is what the
+            // application will have taken by then: everything buffered before the gap.
+            await _incoming.Writer.WriteAsync(Incoming.Of(new RelayGap(epoch, first, last, _queued)), connection.Token).ConfigureAwait(false);
         }
 
         if (!string.Equals(_queued.Epoch, epoch, StringComparison.Ordinal))

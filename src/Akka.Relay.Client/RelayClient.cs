@@ -15,7 +15,7 @@ public sealed partial class RelayClient : IAsyncDisposable
 
     private readonly Uri _endpoint;
     private readonly RelayClientOptions _options;
-    private readonly Channel<RelayMessage> _incoming;
+    private readonly Channel<Incoming> _incoming;
     private readonly Channel<PendingItem> _outgoing = Channel.CreateUnbounded<PendingItem>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _lifetime = new();
     private readonly object _gate = new();
@@ -48,7 +48,7 @@ public sealed partial class RelayClient : IAsyncDisposable
         UserId = userId;
         _options = options;
         _endpoint = Endpoint(server, userId);
-        _incoming = Channel.CreateBounded<RelayMessage>(new BoundedChannelOptions(Math.Max(1, options.ReceiveBufferCapacity))
+        _incoming = Channel.CreateBounded<Incoming>(new BoundedChannelOptions(Math.Max(1, options.ReceiveBufferCapacity))
         {
             FullMode = BoundedChannelFullMode.Wait,
             SingleWriter = true,
@@ -58,7 +58,10 @@ public sealed partial class RelayClient : IAsyncDisposable
     /// <summary>Raised on every change of <see cref="State"/>, with the close code or handshake status that caused it.</summary>
     public event Action<RelayStateChange>? StateChanged;
 
-    /// <summary>Raised when a resume reports a hole in the stored history (<c>"gap":true</c>).</summary>
+    /// <summary>
+    /// Raised when a resume reports a hole in the stored history (<c>"gap":true</c>): by <see cref="ReadAllAsync"/>, just
+    /// before it hands over the first message after the hole.
+    /// </summary>
     public event Action<RelayGap>? Gap;
 
     /// <summary>Raised for every <c>error: ...</c> reply of the server, with the reason after <c>error: </c>.</summary>
@@ -174,8 +177,15 @@ public sealed partial class RelayClient : IAsyncDisposable
     {
         while (await _incoming.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            while (_incoming.Reader.TryRead(out var message))
+            while (_incoming.Reader.TryRead(out var item))
             {
+                if (item.Gap is { } gap)
+                {
+                    Raise(Gap, gap);
+                    continue;
+                }
+
+                var message = item.Message!;
                 if (message.Seq is { } seq)
                 {
                     var position = new RelayPosition(message.Epoch, seq);

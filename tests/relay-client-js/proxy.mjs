@@ -5,7 +5,14 @@ import { createConnection, createServer } from "node:net";
 export async function startProxy(targetPort) {
   const pairs = new Set();
   let cuts = 0;
+  let refusing = false;
+  let refused = 0;
   const server = createServer((client) => {
+    if (refusing) {
+      refused++;
+      client.resetAndDestroy(); // as if nothing listened
+      return;
+    }
     const upstream = createConnection({ host: "127.0.0.1", port: targetPort });
     const pair = { client, upstream };
     pairs.add(pair);
@@ -35,6 +42,17 @@ export async function startProxy(targetPort) {
     url: `ws://127.0.0.1:${server.address().port}`,
     get cuts() {
       return cuts;
+    },
+    /** How many connections were reset at once while refusing. */
+    get refused() {
+      return refused;
+    },
+    /** While true, every new connection is reset at once. */
+    get refusing() {
+      return refusing;
+    },
+    set refusing(value) {
+      refusing = value;
     },
     cutAll() {
       for (const pair of [...pairs]) {

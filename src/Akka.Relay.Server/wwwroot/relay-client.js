@@ -278,7 +278,16 @@ export class RelayClient {
         clearTimeout(timer);
         reject(new Error(`handshake refused or failed (${event.code})`));
       };
+      // Node's WebSocket (undici) reports a failed handshake with "error" only, never "close": without this, every
+      // failed attempt would wait out connectTimeout.
+      socket.onerror = () => {
+        clearTimeout(timer);
+        socket.onerror = null; // closing a socket that is still connecting reports another error
+        socket.close();
+        reject(new Error("handshake refused or failed"));
+      };
     });
+    socket.onerror = null;
     this.#attach(socket);
   }
 
