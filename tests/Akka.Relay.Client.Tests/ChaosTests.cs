@@ -48,28 +48,10 @@ public sealed class ChaosTests(Xunit.Abstractions.ITestOutputHelper output)
             var aliceReads = MessageCollector.Start(alice);
             var bobReads = MessageCollector.Start(bob);
 
-            using var stopCutting = new CancellationTokenSource();
-            var cutting = Task.Run(async () =>
-            {
-                while (!stopCutting.IsCancellationRequested)
-                {
-                    try
-                    {
-                        // A pacing interval, not a wait for a result: the cuts land wherever the traffic is.
-                        await Task.Delay(Random.Shared.Next(150, 450), stopCutting.Token);
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        return;
-                    }
-
-                    proxy.CutAll();
-                }
-            });
+            var cutting = proxy.CutEvery(150, 450);
 
             var answers = await Task.WhenAll(ExchangeAsync(alice, b, "a", proxy), ExchangeAsync(bob, a, "b", proxy));
-            stopCutting.Cancel();
-            await cutting;
+            await cutting.DisposeAsync();
 
             foreach (var result in answers.SelectMany(x => x))
             {

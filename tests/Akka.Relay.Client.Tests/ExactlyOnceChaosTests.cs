@@ -74,24 +74,7 @@ public sealed class ExactlyOnceChaosTests(Xunit.Abstractions.ITestOutputHelper o
             var aliceReads = MessageCollector.Start(alice);
             var bobReads = MessageCollector.Start(bob);
 
-            using var stopCutting = new CancellationTokenSource();
-            var cutting = Task.Run(async () =>
-            {
-                while (!stopCutting.IsCancellationRequested)
-                {
-                    try
-                    {
-                        // A pacing interval, not a wait for a result: the cuts land wherever the traffic is.
-                        await Task.Delay(Random.Shared.Next(150, 450), stopCutting.Token);
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        return;
-                    }
-
-                    proxy.CutAll();
-                }
-            });
+            var cutting = proxy.CutEvery(150, 450);
 
             var halfway = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var restarting = Task.Run(async () =>
@@ -110,8 +93,7 @@ public sealed class ExactlyOnceChaosTests(Xunit.Abstractions.ITestOutputHelper o
             var answers = await Task.WhenAll(
                 ExchangeAsync(alice, b, "a", proxy, restartAfter, halfway, () => Interlocked.Increment(ref _answered)),
                 ExchangeAsync(bob, a, "b", proxy, restartAfter, halfway, () => Interlocked.Increment(ref _answered)));
-            stopCutting.Cancel();
-            await cutting;
+            await cutting.DisposeAsync();
             var answeredAtRestart = await restarting.WaitAsync(Timeout);
 
             var all = answers.SelectMany(x => x).ToList();

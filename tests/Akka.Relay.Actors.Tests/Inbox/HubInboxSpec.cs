@@ -17,15 +17,7 @@ public sealed class HubInboxSpec : Akka.TestKit.Xunit2.TestKit
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan AppendTimeout = TimeSpan.FromSeconds(2);
 
-    private const string Config = """
-        akka.persistence.journal.plugin = "akka.persistence.journal.test"
-        akka.persistence.journal.test.class = "Akka.Persistence.TestKit.TestJournal, Akka.Persistence.TestKit"
-        akka.persistence.journal.test.plugin-dispatcher = "akka.actor.default-dispatcher"
-        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.test"
-        akka.persistence.snapshot-store.test.class = "Akka.Persistence.TestKit.TestSnapshotStore, Akka.Persistence.TestKit"
-        akka.persistence.snapshot-store.test.plugin-dispatcher = "akka.actor.default-dispatcher"
-        akka.loglevel = WARNING
-        """;
+    private const string Config = TestJournalConfig.Hocon;
 
     public HubInboxSpec(ITestOutputHelper output)
         : base(Config, output: output)

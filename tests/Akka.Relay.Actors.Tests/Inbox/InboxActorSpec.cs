@@ -15,16 +15,7 @@ public sealed class InboxActorSpec : Akka.TestKit.Xunit2.TestKit
     private const ulong User = 7;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
-    // The TestKit's journal and snapshot store (Akka.Persistence.TestKit.config.conf, 1.5.73).
-    private const string Config = """
-        akka.persistence.journal.plugin = "akka.persistence.journal.test"
-        akka.persistence.journal.test.class = "Akka.Persistence.TestKit.TestJournal, Akka.Persistence.TestKit"
-        akka.persistence.journal.test.plugin-dispatcher = "akka.actor.default-dispatcher"
-        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.test"
-        akka.persistence.snapshot-store.test.class = "Akka.Persistence.TestKit.TestSnapshotStore, Akka.Persistence.TestKit"
-        akka.persistence.snapshot-store.test.plugin-dispatcher = "akka.actor.default-dispatcher"
-        akka.loglevel = WARNING
-        """;
+    private const string Config = TestJournalConfig.Hocon;
 
     private static readonly InboxSettings Settings = InboxSettings.Default;
 

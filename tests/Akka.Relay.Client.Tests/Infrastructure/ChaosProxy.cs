@@ -32,6 +32,33 @@ public sealed class ChaosProxy : IAsyncDisposable
     /// <summary>While true, every new connection is reset at once, as if nothing listened.</summary>
     public bool Refusing { get; set; }
 
+    /// <summary>
+    /// Resets every connection every <paramref name="minMs"/> to <paramref name="maxMs"/> milliseconds (at random, so the
+    /// cuts land wherever the traffic is, mid-frame too) until the returned handle is disposed.
+    /// </summary>
+    public IAsyncDisposable CutEvery(int minMs, int maxMs)
+    {
+        var stop = new CancellationTokenSource();
+        var cutting = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    // A pacing interval, not a wait for a result.
+                    await Task.Delay(Random.Shared.Next(minMs, maxMs), stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                CutAll();
+            }
+        });
+        return new Cutting(stop, cutting);
+    }
+
     /// <summary>Resets every open connection, both sides.</summary>
     public void CutAll()
     {
@@ -149,5 +176,15 @@ public sealed class ChaosProxy : IAsyncDisposable
         CutAll();
         await _accepting;
         _stop.Dispose();
+    }
+
+    private sealed class Cutting(CancellationTokenSource stop, Task cutting) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            stop.Cancel();
+            await cutting;
+            stop.Dispose();
+        }
     }
 }
