@@ -182,7 +182,9 @@ test("messages dropped when the app's buffer filled up are replayed by the resum
     assert.equal(bob.lastStateChange.closeCode, 4000);
     const reads = collect(bob);
     await reads.until((m) => m.length >= 30);
-    assert.equal((await alice.send(b, "m31")).outcome, SendOutcome.Delivered);
+    // The replay may have filled the buffer once more (its 10th message closes that session too), so bob may be between
+    // sessions now: m31 is then stored and replayed rather than delivered live. Either way it must arrive once, as seq 31.
+    assert.ok([SendOutcome.Delivered, SendOutcome.Stored].includes((await alice.send(b, "m31")).outcome));
     await reads.until((m) => m.length >= 31);
     assert.deepEqual(reads.messages.map((m) => m.content), range(1, 31).map((n) => `m${n}`));
     assert.deepEqual(reads.messages.map((m) => Number(m.seq)), range(1, 31));
