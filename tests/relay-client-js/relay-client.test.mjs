@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { RelayClient, RelayConnectionState, SendOutcome } from "../../src/Akka.Relay.Server/wwwroot/relay-client.js";
 import { freePort, startServer } from "./server.mjs";
+import { collect } from "./reading.mjs";
 
 let server;
 let nextId = 1000 + Math.floor(Math.random() * 1_000_000);
@@ -23,30 +24,6 @@ function waitForState(client, match, ms = 60_000) {
   });
 }
 
-/** Reads a client's messages in the background; until(predicate) resolves once they satisfy it. */
-function collect(client) {
-  const messages = [];
-  const waiters = [];
-  (async () => {
-    for await (const m of client.readAll()) {
-      messages.push(m);
-      for (const w of waiters.filter((w) => w.done(messages))) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve();
-      }
-    }
-  })();
-  return {
-    messages,
-    until(done, ms = 60_000) {
-      if (done(messages)) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`not there within ${ms} ms: ${messages.length} messages`)), ms);
-        waiters.push({ done, resolve: () => (clearTimeout(timer), resolve()) });
-      });
-    },
-  };
-}
 
 before(async () => {
   server = await startServer(await freePort());

@@ -10,6 +10,7 @@ import { after, test } from "node:test";
 import { RelayClient, RelayConnectionState, SendOutcome } from "../../src/Akka.Relay.Server/wwwroot/relay-client.js";
 import { startProxy } from "./proxy.mjs";
 import { freePort, startServer } from "./server.mjs";
+import { collect as collectMessages } from "./reading.mjs";
 
 const PER_USER = 2000;
 const MIN_CUTS = 20;
@@ -43,27 +44,8 @@ function waitForState(client, state) {
   );
 }
 
-/** Reads a client's messages in the background; until(predicate) resolves once they satisfy it. */
-function collect(client) {
-  const messages = [];
-  const waiters = [];
-  (async () => {
-    for await (const m of client.readAll()) {
-      messages.push(m);
-      for (const w of waiters.filter((w) => w.done(messages))) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve();
-      }
-    }
-  })();
-  return {
-    messages,
-    until(done, ms = 120_000) {
-      if (done(messages)) return Promise.resolve();
-      return withTimeout(new Promise((resolve) => waiters.push({ done, resolve })), ms, `${messages.length} messages`);
-    },
-  };
-}
+const collect = (client) => collectMessages(client, 120_000);
+
 
 /** A position store that outlives its clients, as an application's storage would. */
 function memoryStore() {
