@@ -1,4 +1,4 @@
-// What the client tests share to read a client's messages in the background.
+// What the client tests share: reading a client's messages in the background, and waiting for its state.
 
 /** Reads a client's messages in the background; until(predicate) resolves once they satisfy it, or rejects after a bound. */
 export function collect(client, defaultMs = 60_000) {
@@ -24,4 +24,18 @@ export function collect(client, defaultMs = 60_000) {
       });
     },
   };
+}
+
+/** Resolves with the first state change that matches, or rejects after a generous bound. */
+export function waitForState(client, match, ms = 60_000) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no matching state within ${ms} ms; last ${JSON.stringify(client.lastStateChange)}`)), ms);
+    const off = client.on("stateChanged", (change) => {
+      if (match(change)) {
+        clearTimeout(timer);
+        off();
+        resolve(change);
+      }
+    });
+  });
 }

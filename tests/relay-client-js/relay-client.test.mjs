@@ -4,25 +4,11 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { RelayClient, RelayConnectionState, SendOutcome } from "../../src/Akka.Relay.Server/wwwroot/relay-client.js";
 import { freePort, startServer } from "./server.mjs";
-import { collect } from "./reading.mjs";
+import { collect, waitForState } from "./reading.mjs";
 
 let server;
 let nextId = 1000 + Math.floor(Math.random() * 1_000_000);
 const id = () => String(nextId++);
-
-/** Resolves with the first state change that matches, or rejects after a generous bound. */
-function waitForState(client, match, ms = 60_000) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no matching state within ${ms} ms; last ${JSON.stringify(client.lastStateChange)}`)), ms);
-    const off = client.on("stateChanged", (change) => {
-      if (match(change)) {
-        clearTimeout(timer);
-        off();
-        resolve(change);
-      }
-    });
-  });
-}
 
 
 before(async () => {

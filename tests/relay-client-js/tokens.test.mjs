@@ -5,6 +5,7 @@ import { createHmac } from "node:crypto";
 import { after, before, test } from "node:test";
 import { RelayClient, RelayConnectionState, SendOutcome } from "../../src/Akka.Relay.Server/wwwroot/relay-client.js";
 import { freePort, startServer } from "./server.mjs";
+import { waitForState } from "./reading.mjs";
 
 const key = "test-signing-key-0123456789abcdef";
 let server;
@@ -27,19 +28,6 @@ function tokens(...makers) {
   const provider = () => makers[Math.min(provider.calls++, makers.length - 1)]();
   provider.calls = 0;
   return provider;
-}
-
-function waitForState(client, match, ms = 60_000) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no matching state within ${ms} ms; last ${JSON.stringify(client.lastStateChange)}`)), ms);
-    const off = client.on("stateChanged", (change) => {
-      if (match(change)) {
-        clearTimeout(timer);
-        off();
-        resolve(change);
-      }
-    });
-  });
 }
 
 before(async () => {
