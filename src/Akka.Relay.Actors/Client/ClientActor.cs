@@ -66,6 +66,8 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         Receive<InboxDelivery>(m => Enqueue(m.Payload, OutboundKind.Send));
         Receive<InboxReaderLost>(_ => OnReaderLost("the inbox stopped"));
         Receive<InboxReaderFailed>(failed => OnReaderLost(failed.Reason));
+        // The watched inbox (see OnReaderOpened) ended without a word: its node crashed or left.
+        Receive<Terminated>(_ => OnReaderLost("the inbox's node went away"));
         Receive<CloseSession>(BeginClose);
         Receive<GoAway>(_ => BeginClose(CloseSession.GoingAway));
         Receive<ReadPumpStopped>(OnReadPumpStopped);
@@ -188,6 +190,10 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     {
         // The header first; the replay (at most MaxMessages, within the queue's bounds) and the live messages follow it.
         Enqueue(opened.Header, OutboundKind.System);
+
+        // In a cluster the inbox may live on another node: if that node dies, its successor knows nothing of this
+        // reader, so the session closes and its client resumes (getting what was stored meanwhile, once).
+        Context.Watch(Sender);
         _metrics?.InboxReplay(opened.Last >= opened.First ? opened.Last - opened.First + 1 : 0);
     }
 

@@ -20,8 +20,6 @@ public sealed class HubActor : HubActorBase
     // Users whose inbox the store holds or who opted in while running; only SENDs to them go through an inbox.
     private readonly HashSet<ulong> _inboxUsers = [];
 
-    // Sessions that read their user's inbox: they get its seq-stamped copies from the inbox, never the hub's.
-    private readonly HashSet<IActorRef> _readers = [];
     private readonly OrderedAnswers _answers = new();
     private readonly Dictionary<long, InboxAppend> _appends = [];
 
@@ -65,13 +63,13 @@ public sealed class HubActor : HubActorBase
             return;
         }
 
-        Route(message.UserId, message.Session);
+        var reader = _shelf is not null && message.Resume.OptsIn;
+        Route(message.UserId, message.Session, reader);
         Watch(message.Session);
         Sender.Tell(new Registered(message.UserId));
-        if (_shelf is not null && message.Resume.OptsIn)
+        if (reader)
         {
             // Registered first: the session's header, replay and live messages follow it from the inbox.
-            _readers.Add(message.Session);
             _inboxUsers.Add(message.UserId);
             _shelf.Tell(new ToInbox(message.UserId, new OpenInboxReader(message.Resume.Seq, message.Resume.Epoch, message.Session)));
         }
@@ -97,7 +95,15 @@ public sealed class HubActor : HubActorBase
         Sender.Tell(new UserSessions(query.UserId, LocalSessionCount(query.UserId)));
 
     /// <inheritdoc />
-    protected override void Unrouted(ulong userId, IActorRef session) => _readers.Remove(session);
+    protected override void Unrouted(ulong userId, IActorRef session, bool reader)
+    {
+        if (reader)
+        {
+            // A closing session reads no more: later SENDs wait for a resume (answered "stored") instead of being
+            // counted as handed to it.
+            _shelf!.Tell(new ToInbox(userId, new CloseInboxReader(session)));
+        }
+    }
 
     /// <inheritdoc />
     protected override void Ended(IActorRef session) => _answers.Forget(session);
@@ -153,15 +159,7 @@ public sealed class HubActor : HubActorBase
         {
             _metrics?.InboxAppended(System.Diagnostics.Stopwatch.GetElapsedTime(append.StartedAt));
             // Durable now: the version 1 sessions of the user get the bytes as sent, without seq.
-            var deliver = new Deliver(append.Send.Payload);
-            foreach (var session in LocalSessionsOf(receiver))
-            {
-                if (!_readers.Contains(session))
-                {
-                    session.Tell(deliver);
-                    delivered = true;
-                }
-            }
+            delivered |= DeliverLocally(receiver, append.Send.Payload);
         }
 
         _answers.Complete(append.Answer, new SendAck(receiver, delivered) { Stored = !delivered });
@@ -213,32 +211,6 @@ public sealed class HubActor : HubActorBase
 
         Timers.Cancel(requestId);
         return true;
-    }
-
-    private bool HasPlainSession(ulong userId)
-    {
-        foreach (var session in LocalSessionsOf(userId))
-        {
-            if (!_readers.Contains(session))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private bool HasReader(ulong userId)
-    {
-        foreach (var session in LocalSessionsOf(userId))
-        {
-            if (_readers.Contains(session))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     private sealed record InboxAppend(SendToUser Send, PendingAnswer Answer, long StartedAt);

@@ -22,6 +22,9 @@ public abstract class HubActorBase : ReceiveActor, IWithTimers
     private readonly Dictionary<ulong, List<IActorRef>> _sessionsByUser = new();
     private readonly Dictionary<IActorRef, ulong> _userBySession = new();
 
+    // Sessions that read their user's inbox (protocol 1.1): they get its seq-stamped copies from the inbox, never a SEND's bytes from the hub.
+    private readonly HashSet<IActorRef> _readers = new();
+
     // Every session actor that registered and has not yet stopped, including those already
     // unregistered because they are closing: a drain is done only when all have stopped.
     private readonly HashSet<IActorRef> _live = new();
@@ -74,8 +77,8 @@ public abstract class HubActorBase : ReceiveActor, IWithTimers
     /// <summary>Answers how many sessions a user holds, wherever they are.</summary>
     protected abstract void CountSessions(GetUserSessions query);
 
-    /// <summary>A session stopped receiving here (unregistered, closing or stopped).</summary>
-    protected virtual void Unrouted(ulong userId, IActorRef session)
+    /// <summary>A session stopped receiving here (unregistered, closing or stopped); <paramref name="reader"/>: it read the inbox.</summary>
+    protected virtual void Unrouted(ulong userId, IActorRef session, bool reader)
     {
     }
 
@@ -100,6 +103,15 @@ public abstract class HubActorBase : ReceiveActor, IWithTimers
     protected IReadOnlyList<IActorRef> LocalSessionsOf(ulong userId) =>
         _sessionsByUser.TryGetValue(userId, out var sessions) ? sessions.ToArray() : [];
 
+    /// <summary>True when the session reads its user's inbox (it opted in with <c>resume</c>).</summary>
+    protected bool IsReader(IActorRef session) => _readers.Count > 0 && _readers.Contains(session);
+
+    /// <summary>True when <paramref name="userId"/> has a session here that reads the inbox.</summary>
+    protected bool HasReader(ulong userId) => AnyLocalSession(userId, reader: true);
+
+    /// <summary>True when <paramref name="userId"/> has a version 1 session here (one that gets a SEND's bytes from the hub).</summary>
+    protected bool HasPlainSession(ulong userId) => AnyLocalSession(userId, reader: false);
+
     /// <summary>DeathWatches a session once, so a drain waits for it and its end is noticed.</summary>
     protected void Watch(IActorRef session)
     {
@@ -109,9 +121,17 @@ public abstract class HubActorBase : ReceiveActor, IWithTimers
         }
     }
 
-    /// <summary>From now on SENDs to <paramref name="userId"/> reach <paramref name="session"/> here.</summary>
-    protected void Route(ulong userId, IActorRef session)
+    /// <summary>
+    /// From now on SENDs to <paramref name="userId"/> reach <paramref name="session"/> here; a <paramref name="reader"/>
+    /// gets them from its user's inbox instead (see <see cref="DeliverLocally"/>).
+    /// </summary>
+    protected void Route(ulong userId, IActorRef session, bool reader = false)
     {
+        if (reader)
+        {
+            _readers.Add(session);
+        }
+
         if (!_sessionsByUser.TryGetValue(userId, out var sessions))
         {
             sessions = new List<IActorRef>(1);
@@ -123,7 +143,10 @@ public abstract class HubActorBase : ReceiveActor, IWithTimers
         _metrics?.PublishSessionCounts(_sessionsByUser.Count, _userBySession.Count);
     }
 
-    /// <summary>Hands <paramref name="payload"/> to every local session of <paramref name="receiver"/>; false when it has none here.</summary>
+    /// <summary>
+    /// Hands <paramref name="payload"/> to every local version 1 session of <paramref name="receiver"/> (inbox readers get the
+    /// stored copy from the inbox); false when no session here got it.
+    /// </summary>
     protected bool DeliverLocally(ulong receiver, byte[] payload)
     {
         if (!_sessionsByUser.TryGetValue(receiver, out var sessions) || sessions.Count == 0)
@@ -132,12 +155,17 @@ public abstract class HubActorBase : ReceiveActor, IWithTimers
         }
 
         var deliver = new Deliver(payload);
+        var delivered = false;
         foreach (var session in sessions)
         {
-            session.Tell(deliver);
+            if (!IsReader(session))
+            {
+                session.Tell(deliver);
+                delivered = true;
+            }
         }
 
-        return true;
+        return delivered;
     }
 
     /// <summary>Hands a broadcast's shared bytes to every session of this node.</summary>
@@ -183,8 +211,25 @@ public abstract class HubActorBase : ReceiveActor, IWithTimers
             _sessionsByUser.Remove(userId);
         }
 
+        var reader = _readers.Remove(session);
         _metrics?.PublishSessionCounts(_sessionsByUser.Count, _userBySession.Count);
-        Unrouted(userId, session);
+        Unrouted(userId, session, reader);
+    }
+
+    private bool AnyLocalSession(ulong userId, bool reader)
+    {
+        if (_sessionsByUser.TryGetValue(userId, out var sessions))
+        {
+            foreach (var session in sessions)
+            {
+                if (IsReader(session) == reader)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     private void OnTerminated(IActorRef session)

@@ -1,9 +1,5 @@
 using System.Globalization;
 using Akka.Actor;
-using Akka.Event;
-using Akka.Persistence.Query;
-using Akka.Streams;
-using Akka.Streams.Dsl;
 
 namespace Akka.Relay.Actors.Inbox;
 
@@ -15,24 +11,17 @@ namespace Akka.Relay.Actors.Inbox;
 public sealed class InboxShelf : ReceiveActor, IWithTimers
 {
     private const string PassivationTimer = "passivation";
-    private const string ListTimer = "list";
-    private const string PersistenceIdPrefix = "inbox-";
-
-    private static readonly TimeSpan ListRetry = TimeSpan.FromSeconds(2);
-
     private readonly InboxShelfSettings _settings;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<ulong, ShelvedInbox> _inboxes = [];
     private readonly Dictionary<IActorRef, ulong> _userByActor = [];
-    private bool _parentTold;
 
     /// <summary>Creates the shelf.</summary>
     public InboxShelf(InboxShelfSettings settings)
     {
         _settings = settings;
         Receive<ToInbox>(OnToInbox);
-        Receive<StoredInboxesListed>(OnListed);
-        Receive<ListStoredInboxes>(_ => ListStored());
+        // From the lister (its child): passed on to the hub.
+        Receive<InboxUsersKnown>(known => Context.Parent.Tell(known));
         Receive<PassivationTick>(_ => Passivate());
         Receive<Terminated>(t => OnTerminated(t.ActorRef));
     }
@@ -49,64 +38,11 @@ public sealed class InboxShelf : ReceiveActor, IWithTimers
         Timers.StartPeriodicTimer(PassivationTimer, PassivationTick.Instance, _settings.PassivateAfter);
         if (_settings.ReadJournalId is null)
         {
-            TellParent([]);
+            Context.Parent.Tell(new InboxUsersKnown([]));
             return;
         }
 
-        ListStored();
-    }
-
-    private void ListStored()
-    {
-        var self = Self;
-        try
-        {
-            var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<ICurrentPersistenceIdsQuery>(_settings.ReadJournalId);
-            journal.CurrentPersistenceIds()
-                .RunWith(Sink.Seq<string>(), Context.System.Materializer())
-                .PipeTo(self, success: ids => new StoredInboxesListed(ids, null), failure: e => new StoredInboxesListed(null, e));
-        }
-        catch (Exception e)
-        {
-            self.Tell(new StoredInboxesListed(null, e));
-        }
-    }
-
-    private void OnListed(StoredInboxesListed listed)
-    {
-        if (listed.PersistenceIds is null)
-        {
-            // The hub must not hold SENDs while the store is down: until the list is read, SENDs to stored inboxes are
-            // answered as version 1 (users who resume meanwhile have their inbox at once); retried until the store answers.
-            _log.Error(listed.Failure, "The inbox store could not list its inboxes; retrying in {0}", ListRetry);
-            TellParent([]);
-            Timers.StartSingleTimer(ListTimer, ListStoredInboxes.Instance, ListRetry);
-            return;
-        }
-
-        var users = new List<ulong>();
-        foreach (var id in listed.PersistenceIds)
-        {
-            if (id.StartsWith(PersistenceIdPrefix, StringComparison.Ordinal)
-                && ulong.TryParse(id.AsSpan(PersistenceIdPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var user))
-            {
-                users.Add(user);
-            }
-        }
-
-        _log.Info("The inbox store holds {0} inboxes", users.Count);
-        _parentTold = true;
-        Context.Parent.Tell(new InboxUsersKnown(users));
-    }
-
-    private void TellParent(IReadOnlyCollection<ulong> users)
-    {
-        // Once only: the parent stops holding SENDs; a later successful listing adds to what it knows.
-        if (!_parentTold)
-        {
-            _parentTold = true;
-            Context.Parent.Tell(new InboxUsersKnown(users));
-        }
+        Context.ActorOf(StoredInboxLister.GetProps(_settings.ReadJournalId), "lister");
     }
 
     private void OnToInbox(ToInbox message)

@@ -89,13 +89,15 @@ public sealed class RelayMetrics
 
     internal void InboxAck(bool stored) => _acks.Add(1, stored ? ResultStored : ResultInboxUnavailable);
 
-    internal void InboxAppended(TimeSpan took)
+    /// <summary>A message was stored in an inbox; <paramref name="took"/> from routing to durable.</summary>
+    public void InboxAppended(TimeSpan took)
     {
         _inboxAppends.Add(1);
         _inboxPersistDuration.Record(took.TotalSeconds);
     }
 
-    internal void InboxStoreFailed() => _inboxStoreFailures.Add(1);
+    /// <summary>A message could not be stored (store failure or timeout).</summary>
+    public void InboxStoreFailed() => _inboxStoreFailures.Add(1);
 
     internal void InboxReplay(ulong messages)
     {

@@ -19,6 +19,7 @@ public sealed class UserMessageExtractor : HashCodeMessageExtractor
         ClaimSession m => Key(m.UserId),
         ReleaseSession m => Key(m.UserId),
         GetUserSessions m => Key(m.UserId),
+        GetUserInbox m => Key(m.UserId),
         // Unknown messages (ShardRegion.StartEntity included) are left to the base class.
         _ => null,
     };

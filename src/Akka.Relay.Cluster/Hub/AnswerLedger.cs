@@ -46,8 +46,8 @@ internal sealed class AnswerLedger(TimeSpan retryInterval, TimeSpan giveUpAfter,
     /// <summary>True while the hub must keep calling <see cref="RetryDue"/>: a SEND is unresolved, or a give-up is not yet reported.</summary>
     public bool NeedsRetryChecks => AnyUnresolved || _givenUpUnreported > 0;
 
-    /// <summary>Records a SEND of <paramref name="session"/> (user <paramref name="senderId"/>); returns what to hand to the directory.</summary>
-    public RouteSend Add(IActorRef session, ulong senderId, ulong receiver, byte[] payload)
+    /// <summary>Records a SEND of <paramref name="session"/> (user <paramref name="senderId"/>, client message id <paramref name="mid"/>); returns what to hand to the directory.</summary>
+    public RouteSend Add(IActorRef session, ulong senderId, ulong receiver, byte[] payload, string? mid)
     {
         if (!_bySession.TryGetValue(session, out var pending))
         {
@@ -65,12 +65,13 @@ internal sealed class AnswerLedger(TimeSpan retryInterval, TimeSpan giveUpAfter,
         var entry = new Entry(++_nextSequence, session, senderId, receiver, payload, now + GiveUpMs)
         {
             RetryAtMs = now + RetryMs,
+            Mid = mid,
         };
         var previous = chain.Count > 0 ? chain[^1].Sequence : 0;
         chain.Add(entry);
         pending.Enqueue(entry);
         _unresolved[entry.Sequence] = entry;
-        return new RouteSend(receiver, payload, entry.Sequence, previous);
+        return entry.ToRouteSend(previous);
     }
 
     /// <summary>Takes one answer from <paramref name="from"/> (a receiving hub, or the directory itself); once every hub it was handed to answered, passes it on.</summary>
@@ -85,10 +86,12 @@ internal sealed class AnswerLedger(TimeSpan retryInterval, TimeSpan giveUpAfter,
         // meanwhile): the fewest hubs any copy was handed to is enough, and one hub counts once.
         entry.AnswersDue = Math.Min(entry.AnswersDue ?? int.MaxValue, routed.Hubs);
         entry.AnyDelivered |= routed.Delivered;
+        entry.AnyStored |= routed.Stored;
+        entry.InboxUnavailable |= routed.InboxUnavailable;
         if (entry.AnswersDue == 1)
         {
             // The common case: one receiving hub (or the directory) answered for all.
-            Resolve(entry, entry.AnyDelivered ? Outcome.Delivered : Outcome.NotOnline);
+            Resolve(entry, entry.Decided);
             return;
         }
 
@@ -100,7 +103,7 @@ internal sealed class AnswerLedger(TimeSpan retryInterval, TimeSpan giveUpAfter,
 
         if (entry.AnsweredBy.Count >= entry.AnswersDue)
         {
-            Resolve(entry, entry.AnyDelivered ? Outcome.Delivered : Outcome.NotOnline);
+            Resolve(entry, entry.Decided);
         }
     }
 
@@ -130,7 +133,7 @@ internal sealed class AnswerLedger(TimeSpan retryInterval, TimeSpan giveUpAfter,
                         log.Debug("No answer from the directory of user {0} within {1}: sending again", receiver, retryInterval);
                     }
 
-                    resend(new RouteSend(receiver, entry.Payload, entry.Sequence, previous));
+                    resend(entry.ToRouteSend(previous));
                 }
 
                 previous = entry.Sequence;
@@ -221,7 +224,12 @@ internal sealed class AnswerLedger(TimeSpan retryInterval, TimeSpan giveUpAfter,
         {
             pending.Dequeue();
             // NoRoute: neither "success send" nor "not online" would be true; the cluster could not tell.
-            session.Tell(new SendAck(oldest.Receiver, outcome == Outcome.Delivered) { NoRoute = outcome == Outcome.NoRoute });
+            session.Tell(new SendAck(oldest.Receiver, outcome == Outcome.Delivered)
+            {
+                NoRoute = outcome == Outcome.NoRoute,
+                Stored = outcome == Outcome.Stored,
+                InboxUnavailable = outcome == Outcome.InboxUnavailable,
+            });
         }
 
         if (pending.Count == 0)
@@ -235,6 +243,8 @@ internal sealed class AnswerLedger(TimeSpan retryInterval, TimeSpan giveUpAfter,
         Delivered,
         NotOnline,
         NoRoute,
+        Stored,
+        InboxUnavailable,
     }
 
     private sealed class Entry(long sequence, IActorRef session, ulong senderId, ulong receiver, byte[] payload, long giveUpAtMs)
@@ -269,5 +279,24 @@ internal sealed class AnswerLedger(TimeSpan retryInterval, TimeSpan giveUpAfter,
 
         /// <summary>Whether any answer so far said delivered.</summary>
         public bool AnyDelivered { get; set; }
+
+        /// <summary>Whether the receiver's inbox said it stored the message.</summary>
+        public bool AnyStored { get; set; }
+
+        /// <summary>Whether the receiver's inbox said it could not store the message.</summary>
+        public bool InboxUnavailable { get; set; }
+
+        /// <summary>The client's message id, when it gave one.</summary>
+        public string? Mid { get; init; }
+
+        /// <summary>What the answers so far add up to (once all are in).</summary>
+        public Outcome Decided =>
+            InboxUnavailable ? AnswerLedger.Outcome.InboxUnavailable
+            : AnyDelivered ? AnswerLedger.Outcome.Delivered
+            : AnyStored ? AnswerLedger.Outcome.Stored
+            : AnswerLedger.Outcome.NotOnline;
+
+        public RouteSend ToRouteSend(long previous) =>
+            new(Receiver, Payload, Sequence, previous) { SenderId = SenderId, Mid = Mid };
     }
 }

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Relay.Actors.Hub;
+using Akka.Relay.Actors.Inbox;
 using Akka.Relay.Actors.Telemetry;
 using Akka.Relay.Cluster.Delivery;
 using Akka.Relay.Cluster.Directory;
@@ -16,6 +17,8 @@ namespace Akka.Relay.Cluster.Hub;
 /// <see cref="UserEntity"/>, which hands a <see cref="DeliverRouted"/> to the hub of every node holding a session of
 /// the receiver; each of those hubs delivers and answers this hub with a <see cref="SendRouted"/>, and the
 /// <see cref="AnswerLedger"/> passes the answers on in the session's SEND order as <see cref="SendAck"/>s.
+/// With the inbox (protocol 1.1) the entity stores the SEND first and answers too; the hub keeps which users hold an
+/// inbox (listed from the store at start, announced by entities since) for the entities' rebuilds.
 /// </remarks>
 public sealed class ClusterHubActor : HubActorBase
 {
@@ -38,6 +41,13 @@ public sealed class ClusterHubActor : HubActorBase
     // Answers for other nodes' hubs, sent as one batch per hub.
     private readonly OutgoingBatches<IActorRef, SendRouted> _answersToSend = new(MaxAnswersPerBatch);
 
+    // Users known to hold an inbox, for the entities' rebuilds; and sessions that opted in, until their claim is answered.
+    private readonly HashSet<ulong> _inboxUsers = new();
+    private readonly HashSet<IActorRef> _claimingReaders = new();
+
+    // Rebuild queries that came before the store's list of inboxes (null once it came, or with no inbox).
+    private List<(IActorRef Entity, ReportSessions Query)>? _reportsBeforeListed;
+
     /// <summary>Creates the hub of a cluster node that defers to <paramref name="directory"/> and broadcasts through <paramref name="broadcastPublisher"/>.</summary>
     public ClusterHubActor(HubSettings settings, ClusterHubSettings clusterSettings, IActorRef directory, IActorRef broadcastPublisher, RelayMetrics? metrics = null)
         : base(settings, metrics)
@@ -57,7 +67,15 @@ public sealed class ClusterHubActor : HubActorBase
         Receive<ForgetCopies>(_ => OnForgetCopies());
         Receive<SessionClaimed>(OnSessionClaimed);
         Receive<ClaimRefused>(OnClaimRefused);
-        Receive<ReportSessions>(m => Sender.Tell(new SessionsReport(m.UserId, LocalSessionsOf(m.UserId))));
+        Receive<ReportSessions>(OnReportSessions);
+        Receive<InboxUsersKnown>(OnInboxUsersKnown);
+        Receive<InboxKnown>(OnInboxKnown);
+        Receive<GetUserInbox>(query => _directory.Forward(query));
+        if (clusterSettings.InboxReadJournalId is { } readJournalId)
+        {
+            _reportsBeforeListed = [];
+            Context.ActorOf(StoredInboxLister.GetProps(readJournalId), "inbox-lister");
+        }
     }
 
     /// <summary>Props for a cluster node's hub.</summary>
@@ -70,14 +88,21 @@ public sealed class ClusterHubActor : HubActorBase
         // The user's directory entity decides (the cap is cluster-wide); its answer comes
         // back here and is passed on. Watch now, so a drain waits for this session too.
         Watch(message.Session);
-        _directory.Tell(new ClaimSession(message.UserId, message.Session));
+        var resume = _clusterSettings.InboxReadJournalId is null ? default : message.Resume;
+        if (resume.OptsIn)
+        {
+            _claimingReaders.Add(message.Session);
+            _inboxUsers.Add(message.UserId);
+        }
+
+        _directory.Tell(new ClaimSession(message.UserId, message.Session) { Resume = resume });
     }
 
     /// <inheritdoc />
     protected override void Send(SendToUser message)
     {
         // A session that is closing has left the map; its user id only names it in an error answer.
-        _directory.Tell(_answers.Add(Sender, UserOf(Sender), message.Receiver, message.Payload));
+        _directory.Tell(_answers.Add(Sender, message.SenderId, message.Receiver, message.Payload, message.Mid));
         if (!Timers.IsTimerActive(RetryTimerKey))
         {
             // Checked a few times per interval, so a retry leaves at most a third of an interval late.
@@ -95,10 +120,14 @@ public sealed class ClusterHubActor : HubActorBase
     protected override void CountSessions(GetUserSessions query) => _directory.Forward(query);
 
     /// <inheritdoc />
-    protected override void Unrouted(ulong userId, IActorRef session) => _directory.Tell(new ReleaseSession(userId, session));
+    protected override void Unrouted(ulong userId, IActorRef session, bool reader) => _directory.Tell(new ReleaseSession(userId, session));
 
     /// <inheritdoc />
-    protected override void Ended(IActorRef session) => _answers.Forget(session);
+    protected override void Ended(IActorRef session)
+    {
+        _answers.Forget(session);
+        _claimingReaders.Remove(session);
+    }
 
     private void OnSessionClaimed(SessionClaimed claimed)
     {
@@ -116,7 +145,8 @@ public sealed class ClusterHubActor : HubActorBase
 
         if (!IsRouted(claimed.Session))
         {
-            Route(claimed.UserId, claimed.Session);
+            // A reader gets its user's messages from the inbox (the entity opens it), never from this hub.
+            Route(claimed.UserId, claimed.Session, reader: _claimingReaders.Remove(claimed.Session));
         }
 
         claimed.Session.Tell(new Registered(claimed.UserId));
@@ -124,6 +154,7 @@ public sealed class ClusterHubActor : HubActorBase
 
     private void OnClaimRefused(ClaimRefused refused)
     {
+        _claimingReaders.Remove(refused.Session);
         if (IsLive(refused.Session))
         {
             refused.Session.Tell(new RegistrationRefused(refused.UserId, RefusalReason.SessionLimit, refused.Detail));
@@ -166,6 +197,51 @@ public sealed class ClusterHubActor : HubActorBase
         if (_answersToSend.Add(sendersHub, answer, weight: 1, SendAnswerBatch))
         {
             Self.Tell(FlushAnswers.Instance);
+        }
+    }
+
+    private void OnReportSessions(ReportSessions query)
+    {
+        if (_reportsBeforeListed is { } waiting)
+        {
+            // Until the store has said which users hold an inbox, a report could not tell: the entity waits (up to its
+            // rebuild timeout) rather than treat a user with stored messages as one without.
+            waiting.Add((Sender, query));
+            return;
+        }
+
+        Report(Sender, query.UserId);
+    }
+
+    private void Report(IActorRef entity, ulong userId)
+    {
+        var sessions = LocalSessionsOf(userId);
+        var readers = sessions.Where(IsReader).ToArray();
+        entity.Tell(new SessionsReport(userId, sessions) { Readers = readers, HasInbox = _inboxUsers.Contains(userId) });
+    }
+
+    private void OnInboxUsersKnown(InboxUsersKnown known)
+    {
+        _inboxUsers.UnionWith(known.Users);
+        if (_reportsBeforeListed is { } waiting)
+        {
+            _reportsBeforeListed = null;
+            foreach (var (entity, query) in waiting)
+            {
+                Report(entity, query.UserId);
+            }
+        }
+    }
+
+    private void OnInboxKnown(InboxKnown known)
+    {
+        if (known.Exists)
+        {
+            _inboxUsers.Add(known.UserId);
+        }
+        else
+        {
+            _inboxUsers.Remove(known.UserId);
         }
     }
 

@@ -16,4 +16,10 @@ public sealed record ClusterHubSettings(TimeSpan RetryInterval, TimeSpan GiveUpT
     /// Exceeds <see cref="GiveUpTimeout"/>.
     /// </summary>
     public TimeSpan DeliveredMemory => GiveUpTimeout * 2;
+
+    /// <summary>
+    /// The Akka.Persistence.Query read journal that lists the users holding an inbox when the node starts; null when the
+    /// cluster keeps no inbox (every session is version 1).
+    /// </summary>
+    public string? InboxReadJournalId { get; init; }
 }

@@ -3,6 +3,8 @@ using System.Text;
 using Akka.Actor;
 using Akka.Relay.Cluster.Directory;
 using Akka.Relay.Actors.Hub;
+using Akka.Relay.Actors.Inbox;
+using Akka.Relay.Protocol;
 using Akka.Serialization;
 using AkkaSerialization = Akka.Serialization.Serialization;
 
@@ -25,6 +27,8 @@ public sealed class RelayMessageSerializer : SerializerWithStringManifest
         typeof(ClaimSession), typeof(SessionClaimed), typeof(ClaimRefused), typeof(ReleaseSession),
         typeof(ReportSessions), typeof(SessionsReport),
         typeof(GetUserSessions), typeof(UserSessions), typeof(GetHubStats), typeof(HubStats),
+        typeof(InboxKnown), typeof(GetUserInbox), typeof(InboxStatus),
+        typeof(InboxReaderOpened), typeof(InboxDelivery), typeof(InboxReaderFailed), typeof(InboxReaderLost),
     ];
 
     private const string SendManifest = "S";
@@ -43,6 +47,18 @@ public sealed class RelayMessageSerializer : SerializerWithStringManifest
     private const string UserAnswerManifest = "UR";
     private const string StatsQueryManifest = "H";
     private const string StatsAnswerManifest = "HR";
+    private const string InboxKnownManifest = "IK";
+    private const string InboxQueryManifest = "IQ";
+    private const string InboxStatusManifest = "IS";
+    private const string ReaderOpenedManifest = "IO";
+    private const string InboxDeliveryManifest = "ID";
+    private const string ReaderFailedManifest = "IF";
+    private const string ReaderLostManifest = "IL";
+
+    // Bits of an answer's outcome byte.
+    private const byte DeliveredBit = 1;
+    private const byte StoredBit = 2;
+    private const byte UnavailableBit = 4;
 
     /// <summary>Creates the serializer for <paramref name="system"/>.</summary>
     public RelayMessageSerializer(ExtendedActorSystem system)
@@ -72,6 +88,13 @@ public sealed class RelayMessageSerializer : SerializerWithStringManifest
         UserSessions => UserAnswerManifest,
         GetHubStats => StatsQueryManifest,
         HubStats => StatsAnswerManifest,
+        InboxKnown => InboxKnownManifest,
+        GetUserInbox => InboxQueryManifest,
+        InboxStatus => InboxStatusManifest,
+        InboxReaderOpened => ReaderOpenedManifest,
+        InboxDelivery => InboxDeliveryManifest,
+        InboxReaderFailed => ReaderFailedManifest,
+        InboxReaderLost => ReaderLostManifest,
         _ => throw new ArgumentException($"Cannot serialize {o.GetType()}", nameof(o)),
     };
 
@@ -85,16 +108,24 @@ public sealed class RelayMessageSerializer : SerializerWithStringManifest
         SendRouted m => AnswerBytes(m),
         DeliveryBatch m => DeliveryBatchBytes(m.Deliveries),
         AnswerBatch m => AnswerBatchBytes(m.Answers),
-        ClaimSession m => WithUserId(m.UserId, Path(m.Session)),
+        ClaimSession m => ClaimBytes(m),
         SessionClaimed m => WithUserId(m.UserId, Path(m.Session)),
         ReleaseSession m => WithUserId(m.UserId, Path(m.Session)),
         ClaimRefused m => WithUserId(m.UserId, Strings(AkkaSerialization.SerializedActorPath(m.Session), m.Detail)),
         ReportSessions m => WithUserId(m.UserId, []),
-        SessionsReport m => WithUserId(m.UserId, Strings(m.Sessions.Select(AkkaSerialization.SerializedActorPath).ToArray())),
+        SessionsReport m => ReportBytes(m),
         GetUserSessions m => WithUserId(m.UserId, []),
         UserSessions m => WithUserId(m.UserId, Int32s(m.Sessions)),
         GetHubStats => [],
         HubStats m => Int32s(m.Users, m.Sessions),
+        InboxKnown m => WithUserId(m.UserId, [m.Exists ? (byte)1 : (byte)0]),
+        GetUserInbox m => WithUserId(m.UserId, []),
+        InboxStatus m => StatusBytes(m),
+        InboxReaderOpened m => ReaderOpenedBytes(m),
+        // [seq: 8][payload]: a reader's hot path.
+        InboxDelivery m => Sequenced(m.Seq, m.Payload),
+        InboxReaderFailed m => Encoding.UTF8.GetBytes(m.Reason),
+        InboxReaderLost m => WithUserId(m.UserId, []),
         _ => throw new ArgumentException($"Cannot serialize {obj.GetType()}", nameof(obj)),
     };
 
@@ -113,23 +144,34 @@ public sealed class RelayMessageSerializer : SerializerWithStringManifest
                 return ReadAnswerBatch(bytes);
             case StatsAnswerManifest:
                 return new HubStats(BinaryPrimitives.ReadInt32LittleEndian(bytes), BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(sizeof(int))));
+            case InboxStatusManifest:
+                return ReadStatus(bytes);
+            case ReaderOpenedManifest:
+                return ReadReaderOpened(bytes);
+            case InboxDeliveryManifest:
+                return new InboxDelivery(BinaryPrimitives.ReadUInt64LittleEndian(bytes), bytes.AsSpan(sizeof(ulong)).ToArray());
+            case ReaderFailedManifest:
+                return new InboxReaderFailed(Encoding.UTF8.GetString(bytes));
         }
 
         var userId = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
         var rest = bytes.AsSpan(sizeof(ulong));
         return manifest switch
         {
-            SendManifest => new RouteSend(userId, rest[(sizeof(long) * 2)..].ToArray(), SequenceOf(rest), BinaryPrimitives.ReadInt64LittleEndian(rest[sizeof(long)..])),
+            SendManifest => ReadRouteSend(userId, rest),
             DeliverManifest => new DeliverRouted(userId, rest[(sizeof(long) + sizeof(int))..].ToArray(), SequenceOf(rest), BinaryPrimitives.ReadInt32LittleEndian(rest[sizeof(long)..])),
             RoutedManifest => ReadAnswer(userId, rest),
-            ClaimManifest => new ClaimSession(userId, Resolve(Encoding.UTF8.GetString(rest))),
+            ClaimManifest => ReadClaim(userId, rest),
             ClaimedManifest => new SessionClaimed(userId, Resolve(Encoding.UTF8.GetString(rest))),
             ReleaseManifest => new ReleaseSession(userId, Resolve(Encoding.UTF8.GetString(rest))),
             RefusedManifest => ReadRefused(userId, ReadStrings(rest)),
             ReportQueryManifest => new ReportSessions(userId),
-            ReportManifest => new SessionsReport(userId, ReadStrings(rest).Select(Resolve).ToArray()),
+            ReportManifest => ReadReport(userId, rest),
             UserQueryManifest => new GetUserSessions(userId),
             UserAnswerManifest => new UserSessions(userId, BinaryPrimitives.ReadInt32LittleEndian(rest)),
+            InboxKnownManifest => new InboxKnown(userId, rest[0] == 1),
+            InboxQueryManifest => new GetUserInbox(userId),
+            ReaderLostManifest => new InboxReaderLost(userId),
             _ => throw new System.Runtime.Serialization.SerializationException($"Unknown manifest '{manifest}'"),
         };
     }
@@ -145,7 +187,7 @@ public sealed class RelayMessageSerializer : SerializerWithStringManifest
         return bytes;
     }
 
-    // A SendRouted, alone or in a batch: [user id: 8][sequence: 8][delivered: 1][hubs: 4].
+    // A SendRouted, alone or in a batch: [user id: 8][sequence: 8][outcome bits: 1][hubs: 4].
     private static byte[] AnswerBytes(SendRouted answer)
     {
         var bytes = new byte[AnswerSize];
@@ -157,13 +199,20 @@ public sealed class RelayMessageSerializer : SerializerWithStringManifest
     {
         BinaryPrimitives.WriteUInt64LittleEndian(span, answer.Receiver);
         BinaryPrimitives.WriteInt64LittleEndian(span[sizeof(ulong)..], answer.Sequence);
-        span[sizeof(ulong) + sizeof(long)] = answer.Delivered ? (byte)1 : (byte)0;
+        span[sizeof(ulong) + sizeof(long)] = (byte)((answer.Delivered ? DeliveredBit : 0) | (answer.Stored ? StoredBit : 0) | (answer.InboxUnavailable ? UnavailableBit : 0));
         BinaryPrimitives.WriteInt32LittleEndian(span[(sizeof(ulong) + sizeof(long) + 1)..], answer.Hubs);
     }
 
-    // [sequence: 8][delivered: 1][hubs: 4], after the user id.
-    private static SendRouted ReadAnswer(ulong userId, ReadOnlySpan<byte> span) =>
-        new(userId, SequenceOf(span), span[sizeof(long)] == 1, BinaryPrimitives.ReadInt32LittleEndian(span[(sizeof(long) + 1)..]));
+    // [sequence: 8][outcome bits: 1][hubs: 4], after the user id.
+    private static SendRouted ReadAnswer(ulong userId, ReadOnlySpan<byte> span)
+    {
+        var outcome = span[sizeof(long)];
+        return new SendRouted(userId, SequenceOf(span), (outcome & DeliveredBit) != 0, BinaryPrimitives.ReadInt32LittleEndian(span[(sizeof(long) + 1)..]))
+        {
+            Stored = (outcome & StoredBit) != 0,
+            InboxUnavailable = (outcome & UnavailableBit) != 0,
+        };
+    }
 
     private static long SequenceOf(ReadOnlySpan<byte> afterUserId) => BinaryPrimitives.ReadInt64LittleEndian(afterUserId);
 
@@ -258,12 +307,129 @@ public sealed class RelayMessageSerializer : SerializerWithStringManifest
         return bytes;
     }
 
-    // [user id: 8][sequence: 8][previous: 8][payload].
+    // [user id: 8][sequence: 8][previous: 8][sender id: 8][mid length: 1 (0 = none)][mid][payload].
     private static byte[] RouteSendBytes(RouteSend send)
     {
-        Span<byte> previous = stackalloc byte[sizeof(long)];
-        BinaryPrimitives.WriteInt64LittleEndian(previous, send.Previous);
-        return Sequenced(send.Receiver, send.Sequence, previous, send.Payload);
+        // A mid is at most 64 UTF-16 characters (the parser refuses longer), so at most 192 UTF-8 bytes.
+        Span<byte> fields = stackalloc byte[(sizeof(long) * 2) + 1 + 192];
+        BinaryPrimitives.WriteInt64LittleEndian(fields, send.Previous);
+        BinaryPrimitives.WriteUInt64LittleEndian(fields[sizeof(long)..], send.SenderId);
+        var midLength = send.Mid is { } mid ? Encoding.UTF8.GetBytes(mid, fields[((sizeof(long) * 2) + 1)..]) : 0;
+        fields[sizeof(long) * 2] = checked((byte)midLength);
+        return Sequenced(send.Receiver, send.Sequence, fields[..((sizeof(long) * 2) + 1 + midLength)], send.Payload);
+    }
+
+    private static RouteSend ReadRouteSend(ulong receiver, ReadOnlySpan<byte> rest)
+    {
+        // rest: [sequence: 8][previous: 8][sender id: 8][mid length: 1][mid][payload].
+        const int MidAt = (sizeof(long) * 3) + 1;
+        var midLength = rest[MidAt - 1];
+        return new RouteSend(receiver, rest[(MidAt + midLength)..].ToArray(), SequenceOf(rest), BinaryPrimitives.ReadInt64LittleEndian(rest[sizeof(long)..]))
+        {
+            SenderId = BinaryPrimitives.ReadUInt64LittleEndian(rest[(sizeof(long) * 2)..]),
+            Mid = midLength == 0 ? null : Encoding.UTF8.GetString(rest.Slice(MidAt, midLength)),
+        };
+    }
+
+    // [user id: 8][opts in: 1][seq: 8][strings: session path, epoch ("" = none)].
+    private static byte[] ClaimBytes(ClaimSession claim)
+    {
+        var strings = Strings(AkkaSerialization.SerializedActorPath(claim.Session), claim.Resume.Epoch ?? string.Empty);
+        var bytes = new byte[sizeof(ulong) + 1 + sizeof(ulong) + strings.Length];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, claim.UserId);
+        bytes[sizeof(ulong)] = claim.Resume.OptsIn ? (byte)1 : (byte)0;
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(sizeof(ulong) + 1), claim.Resume.Seq);
+        strings.CopyTo(bytes.AsSpan(sizeof(ulong) + 1 + sizeof(ulong)));
+        return bytes;
+    }
+
+    private ClaimSession ReadClaim(ulong userId, ReadOnlySpan<byte> rest)
+    {
+        var strings = ReadStrings(rest[(1 + sizeof(ulong))..]);
+        var resume = rest[0] == 1
+            ? new ResumeRequest(true, BinaryPrimitives.ReadUInt64LittleEndian(rest[1..]), strings[1].Length == 0 ? null : strings[1], null)
+            : ResumeRequest.None;
+        return new ClaimSession(userId, Resolve(strings[0])) { Resume = resume };
+    }
+
+    // [user id: 8][has inbox: 1][sessions: 4][strings: the sessions' paths, then the readers' paths].
+    private static byte[] ReportBytes(SessionsReport report)
+    {
+        var paths = report.Sessions.Concat(report.Readers).Select(AkkaSerialization.SerializedActorPath).ToArray();
+        var strings = Strings(paths);
+        var bytes = new byte[sizeof(ulong) + 1 + sizeof(int) + strings.Length];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, report.UserId);
+        bytes[sizeof(ulong)] = report.HasInbox ? (byte)1 : (byte)0;
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(sizeof(ulong) + 1), report.Sessions.Count);
+        strings.CopyTo(bytes.AsSpan(sizeof(ulong) + 1 + sizeof(int)));
+        return bytes;
+    }
+
+    private SessionsReport ReadReport(ulong userId, ReadOnlySpan<byte> rest)
+    {
+        var sessionCount = BinaryPrimitives.ReadInt32LittleEndian(rest[1..]);
+        var refs = ReadStrings(rest[(1 + sizeof(int))..]).Select(Resolve).ToArray();
+        return new SessionsReport(userId, refs[..sessionCount]) { Readers = refs[sessionCount..], HasInbox = rest[0] == 1 };
+    }
+
+    // [first: 8][last: 8][kept: 4][readers: 4][epoch, UTF-8, empty when the user has no inbox].
+    private static byte[] StatusBytes(InboxStatus status)
+    {
+        var epoch = Encoding.UTF8.GetBytes(status.Epoch ?? string.Empty);
+        var bytes = new byte[(sizeof(ulong) * 2) + (sizeof(int) * 2) + epoch.Length];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, status.First);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(sizeof(ulong)), status.Last);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(sizeof(ulong) * 2), status.Kept);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan((sizeof(ulong) * 2) + sizeof(int)), status.Readers);
+        epoch.CopyTo(bytes.AsSpan((sizeof(ulong) * 2) + (sizeof(int) * 2)));
+        return bytes;
+    }
+
+    private static InboxStatus ReadStatus(ReadOnlySpan<byte> span)
+    {
+        var epoch = span[((sizeof(ulong) * 2) + (sizeof(int) * 2))..];
+        return new InboxStatus(
+            epoch.Length == 0 ? null : Encoding.UTF8.GetString(epoch),
+            BinaryPrimitives.ReadUInt64LittleEndian(span),
+            BinaryPrimitives.ReadUInt64LittleEndian(span[sizeof(ulong)..]),
+            BinaryPrimitives.ReadInt32LittleEndian(span[(sizeof(ulong) * 2)..]),
+            BinaryPrimitives.ReadInt32LittleEndian(span[((sizeof(ulong) * 2) + sizeof(int))..]));
+    }
+
+    // [first: 8][last: 8][gap: 1][epoch length: 1][epoch][header frame].
+    private static byte[] ReaderOpenedBytes(InboxReaderOpened opened)
+    {
+        var epoch = Encoding.UTF8.GetBytes(opened.Epoch);
+        const int EpochAt = (sizeof(ulong) * 2) + 2;
+        var bytes = new byte[EpochAt + epoch.Length + opened.Header.Length];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, opened.First);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(sizeof(ulong)), opened.Last);
+        bytes[sizeof(ulong) * 2] = opened.Gap ? (byte)1 : (byte)0;
+        bytes[(sizeof(ulong) * 2) + 1] = checked((byte)epoch.Length);
+        epoch.CopyTo(bytes.AsSpan(EpochAt));
+        opened.Header.CopyTo(bytes.AsSpan(EpochAt + epoch.Length));
+        return bytes;
+    }
+
+    private static InboxReaderOpened ReadReaderOpened(ReadOnlySpan<byte> span)
+    {
+        const int EpochAt = (sizeof(ulong) * 2) + 2;
+        var epochLength = span[EpochAt - 1];
+        return new InboxReaderOpened(
+            Encoding.UTF8.GetString(span.Slice(EpochAt, epochLength)),
+            BinaryPrimitives.ReadUInt64LittleEndian(span),
+            BinaryPrimitives.ReadUInt64LittleEndian(span[sizeof(ulong)..]),
+            span[sizeof(ulong) * 2] == 1,
+            span[(EpochAt + epochLength)..].ToArray());
+    }
+
+    // [number: 8][payload].
+    private static byte[] Sequenced(ulong number, ReadOnlySpan<byte> payload)
+    {
+        var bytes = new byte[sizeof(ulong) + payload.Length];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, number);
+        payload.CopyTo(bytes.AsSpan(sizeof(ulong)));
+        return bytes;
     }
 
     private static byte[] Int32s(params int[] values)

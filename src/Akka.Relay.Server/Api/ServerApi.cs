@@ -145,7 +145,7 @@ public sealed class ServerApi
             var hub = await _hub.GetAsync(cancellation);
             var answer = await hub.Ask<UserSessions>(new GetUserSessions(userId), Timeout, cancellation);
             InboxAnswer? inbox = null;
-            if (_inbox.Value.Enabled && !_cluster.Value.Enabled)
+            if (_inbox.Value.Enabled)
             {
                 var status = await hub.Ask<InboxStatus>(new GetUserInbox(userId), Timeout, cancellation);
                 inbox = status.Epoch is { } epoch ? new InboxAnswer(epoch, status.Last, status.Kept) : null;

@@ -75,14 +75,15 @@ public static class RelayApp
 
             var hubSettings = new HubSettings(relay.MaxSessionsPerUser) { DrainSpread = relay.DrainSpread };
             var metrics = services.GetRequiredService<RelayMetrics>();
+            var inboxOptions = services.GetRequiredService<IOptions<RelayInboxOptions>>().Value;
             if (cluster.Enabled)
             {
-                akka.WithRelayCluster(cluster, relay, hubSettings, metrics);
+                akka.WithRelayCluster(cluster, relay, hubSettings, inboxOptions, metrics);
             }
             else
             {
                 // Alone, the hub is its own per-user directory.
-                var inbox = RelayInboxSetup.SingleNodeRouting(services.GetRequiredService<IOptions<RelayInboxOptions>>().Value);
+                var inbox = RelayInboxSetup.SingleNodeRouting(inboxOptions);
                 akka.WithActors((system, registry) =>
                     registry.Register<HubActorBase>(system.ActorOf(HubActor.GetProps(hubSettings, metrics, inbox), HubActorBase.Name)));
             }

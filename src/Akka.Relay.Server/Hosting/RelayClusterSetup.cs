@@ -26,9 +26,17 @@ public static class RelayClusterSetup
     private static readonly TimeSpan RebuildWarningInterval = TimeSpan.FromSeconds(10);
 
     /// <summary>Adds everything a clustered relay node runs, and its hub.</summary>
-    public static AkkaConfigurationBuilder WithRelayCluster(this AkkaConfigurationBuilder akka, RelayClusterOptions cluster, RelayOptions relay, HubSettings hubSettings, RelayMetrics? metrics = null)
+    /// <remarks>With <paramref name="inbox"/> enabled, each user's directory entity keeps the user's inbox (on the store that <see cref="RelayInboxSetup"/> configured).</remarks>
+    public static AkkaConfigurationBuilder WithRelayCluster(this AkkaConfigurationBuilder akka, RelayClusterOptions cluster, RelayOptions relay, HubSettings hubSettings, RelayInboxOptions inbox, RelayMetrics? metrics = null)
     {
-        var directorySettings = new UserDirectorySettings(relay.MaxSessionsPerUser, cluster.DirectoryRebuildTimeout, cluster.DirectoryIdleTimeout);
+        var directorySettings = new UserDirectorySettings(relay.MaxSessionsPerUser, cluster.DirectoryRebuildTimeout, cluster.DirectoryIdleTimeout)
+        {
+            Inbox = inbox.Enabled ? new DirectoryInboxSettings(inbox.ToSettings(), inbox.AppendTimeout) : null,
+        };
+        var hubClusterSettings = new ClusterHubSettings(cluster.SendRetryInterval, cluster.SendGiveUpTimeout)
+        {
+            InboxReadJournalId = inbox.Enabled ? RelayInboxSetup.ReadJournalId : null,
+        };
         return akka
             .AddHoconFile(Path.Combine(AppContext.BaseDirectory, "hocon", "cluster.hocon"), HoconAddMode.Append)
             .WithRemoting(new RemoteOptions
@@ -52,7 +60,7 @@ public static class RelayClusterSetup
                 (_, registry) =>
                 {
                     var courier = registry.Get<DeliveryCourier>();
-                    return entityId => UserEntity.GetProps(entityId, directorySettings, courier);
+                    return entityId => UserEntity.GetProps(entityId, directorySettings, courier, metrics);
                 },
                 new UserMessageExtractor(cluster.ShardCount),
                 new ShardOptions
@@ -76,7 +84,7 @@ public static class RelayClusterSetup
                 var publisher = system.ActorOf(BroadcastPublisher.GetProps(mediator), "broadcast-publisher");
                 var directory = registry.Get<UserEntity>();
                 var hub = system.ActorOf(
-                    ClusterHubActor.GetProps(hubSettings, new ClusterHubSettings(cluster.SendRetryInterval, cluster.SendGiveUpTimeout), directory, publisher, metrics),
+                    ClusterHubActor.GetProps(hubSettings, hubClusterSettings, directory, publisher, metrics),
                     HubActorBase.Name);
                 // The publisher gets the acknowledgement; every node's hub receives each FanOut once.
                 mediator.Tell(new Subscribe(BroadcastPublisher.Topic, hub), publisher);

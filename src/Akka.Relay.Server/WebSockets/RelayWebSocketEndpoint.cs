@@ -27,7 +27,6 @@ public sealed class RelayWebSocketEndpoint
     private readonly IRequiredActor<HubActorBase> _hub;
     private readonly IOptions<RelayOptions> _options;
     private readonly IOptions<RelayInboxOptions> _inbox;
-    private readonly IOptions<RelayClusterOptions> _cluster;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly DrainState _drain;
     private readonly HandshakeAuthenticator _authenticator;
@@ -48,7 +47,6 @@ public sealed class RelayWebSocketEndpoint
         NodeSessionLimit nodeLimit,
         IOptions<RelayRateLimitOptions> rateLimit,
         IOptions<RelayInboxOptions> inbox,
-        IOptions<RelayClusterOptions> cluster,
         ILogger<RelayWebSocketEndpoint> logger,
         RelayMetrics metrics)
     {
@@ -56,7 +54,6 @@ public sealed class RelayWebSocketEndpoint
         _hub = hub;
         _options = options;
         _inbox = inbox;
-        _cluster = cluster;
         _lifetime = lifetime;
         _drain = drain;
         _authenticator = authenticator;
@@ -118,12 +115,6 @@ public sealed class RelayWebSocketEndpoint
         if (resume.OptsIn && !_inbox.Value.Enabled)
         {
             await RefuseAsync(context, StatusCodes.Status400BadRequest, "this server keeps no inbox (Relay:Inbox:Enabled is false): connect without resume");
-            return;
-        }
-
-        if (resume.OptsIn && _cluster.Value.Enabled)
-        {
-            await RefuseAsync(context, StatusCodes.Status400BadRequest, "a cluster does not serve the inbox yet: connect without resume");
             return;
         }
 

@@ -1,3 +1,4 @@
+using Akka.Relay.Testing.Stores;
 using System.Text;
 using System.Text.Json;
 using Akka.Actor;

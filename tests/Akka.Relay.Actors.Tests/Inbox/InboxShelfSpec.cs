@@ -1,3 +1,4 @@
+using Akka.Relay.Testing.Stores;
 using Akka.Actor;
 using Akka.Relay.Actors.Inbox;
 using Xunit.Abstractions;

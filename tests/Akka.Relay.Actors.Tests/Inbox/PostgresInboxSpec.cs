@@ -1,3 +1,4 @@
+using Akka.Relay.Testing.Stores;
 using System.Diagnostics;
 using System.Text;
 using Akka.Actor;

@@ -2,17 +2,22 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Relay.Testing.Server;
+using Akka.Relay.Testing.Stores;
 using AkkaCluster = Akka.Cluster.Cluster;
 
 namespace Akka.Relay.Cluster.Tests.Infrastructure;
 
-/// <summary>Three relay nodes (three actor systems, three Kestrel servers on loopback) forming one cluster.</summary>
+/// <summary>
+/// Three relay nodes (three actor systems, three Kestrel servers on loopback) forming one cluster, with the inbox on a
+/// throwaway PostgreSQL server, as a cluster is deployed: version 1 tests run with the inbox enabled and nobody opted in.
+/// </summary>
 public sealed class ClusterNodes : IAsyncLifetime
 {
     /// <summary>The per-user session cap the nodes run with (small, so the cluster-wide cap is testable).</summary>
     public const int MaxSessionsPerUser = 2;
 
     private readonly List<RelayServer> _nodes = new();
+    private readonly PostgresServer _store = new();
 
     /// <summary>The running nodes; the first one formed the cluster.</summary>
     public IReadOnlyList<RelayServer> Nodes => _nodes;
@@ -20,6 +25,7 @@ public sealed class ClusterNodes : IAsyncLifetime
     /// <inheritdoc />
     public async Task InitializeAsync()
     {
+        await _store.InitializeAsync();
         var first = await StartNodeAsync(seed: null);
         var seed = AkkaCluster.Get(SystemOf(first)).SelfAddress.ToString();
         _nodes.Add(first);
@@ -38,6 +44,8 @@ public sealed class ClusterNodes : IAsyncLifetime
         {
             await _nodes[i].DisposeAsync();
         }
+
+        await _store.DisposeAsync();
     }
 
     /// <summary>The actor system of a node.</summary>
@@ -59,14 +67,14 @@ public sealed class ClusterNodes : IAsyncLifetime
     private static int UpMembers(RelayServer node) =>
         AkkaCluster.Get(SystemOf(node)).State.Members.Count(m => m.Status == MemberStatus.Up);
 
-    private static Task<RelayServer> StartNodeAsync(string? seed)
+    private Task<RelayServer> StartNodeAsync(string? seed)
     {
         var settings = new List<(string, string)>
         {
             ("Relay:MaxSessionsPerUser", MaxSessionsPerUser.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             ("Relay:Cluster:Enabled", "true"),
-            // The embedded SQLite inbox store refuses a cluster; the inbox is not what these tests exercise.
-            ("Relay:Inbox:Enabled", "false"),
+            ("Relay:Inbox:Store", "postgresql"),
+            ("Relay:Inbox:ConnectionString", _store.ConnectionString),
             ("Relay:Cluster:Port", "0"),
             ("Relay:Api:Key", ApiClient.Key),
         };

@@ -5,11 +5,9 @@ using Akka.Actor;
 using Akka.Hosting;
 using Akka.Relay.Actors.Hub;
 using Akka.Relay.Actors.Inbox;
-using Akka.Relay.Server.Tests.Infrastructure;
-using Akka.Relay.Testing.Server;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Akka.Relay.Server.Tests.Inbox;
+namespace Akka.Relay.Testing.Server;
 
 /// <summary>Steps of the inbox tests: a server on its own SQLite file, resuming sessions, and the resume header.</summary>
 public static class InboxServer

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Npgsql;
 
-namespace Akka.Relay.Actors.Tests.Inbox;
+namespace Akka.Relay.Testing.Stores;
 
 /// <summary>
 /// A throwaway PostgreSQL server for the tests that need one, started from the machine's binaries (Debian's

@@ -1,8 +1,9 @@
-namespace Akka.Relay.Actors.Tests.Inbox;
+namespace Akka.Relay.Testing.Stores;
 
 /// <summary>The TestKit's journal and snapshot store (Akka.Persistence.TestKit.config.conf, 1.5.73), whose failures a test injects.</summary>
-internal static class TestJournalConfig
+public static class TestJournalConfig
 {
+    /// <summary>The journal and snapshot store settings.</summary>
     public const string Hocon = """
         akka.persistence.journal.plugin = "akka.persistence.journal.test"
         akka.persistence.journal.test.class = "Akka.Persistence.TestKit.TestJournal, Akka.Persistence.TestKit"

@@ -1,11 +1,12 @@
 using Akka.Configuration;
 using Akka.Persistence.Sql;
 
-namespace Akka.Relay.Actors.Tests.Inbox;
+namespace Akka.Relay.Testing.Stores;
 
 /// <summary>hocon/inbox.hocon as the server ships it, pointed at a test's own database.</summary>
-internal static class SqlStoreConfig
+public static class SqlStoreConfig
 {
+    /// <summary>The shipped store settings for <paramref name="providerName"/> at <paramref name="connectionString"/>.</summary>
     public static Config For(string providerName, string connectionString, int parallelism)
     {
         var store = $"provider-name = {Quote(providerName)}\nconnection-string = {Quote(connectionString)}";
