@@ -97,6 +97,9 @@ public sealed partial class RelayClient
                 return new Connection(socket);
             }
 
+            // The next attempt tries the next node (a dead node's users find a live one).
+            _endpointIndex = (_endpointIndex + 1) % _endpoints.Length;
+
             var fatal = status is HttpStatusCode.BadRequest or HttpStatusCode.Forbidden or HttpStatusCode.UpgradeRequired or HttpStatusCode.TooManyRequests;
             if (status == HttpStatusCode.Unauthorized)
             {
@@ -162,9 +165,10 @@ public sealed partial class RelayClient
 
     private Uri ResumeUri()
     {
+        var endpoint = _endpoints[_endpointIndex];
         if (!_options.Resume)
         {
-            return _endpoint;
+            return endpoint;
         }
 
         var position = Volatile.Read(ref _handed);
@@ -174,7 +178,7 @@ public sealed partial class RelayClient
             query += "&epoch=" + Uri.EscapeDataString(epoch);
         }
 
-        return new UriBuilder(_endpoint) { Query = query }.Uri;
+        return new UriBuilder(endpoint) { Query = query }.Uri;
     }
 
     /// <summary>Runs one session until it ends; its SENDs without an answer stay queued for the next one.</summary>

@@ -13,7 +13,9 @@ public sealed partial class RelayClient : IAsyncDisposable
 {
     private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(5);
 
-    private readonly Uri _endpoint;
+    // The first server's and the fallbacks' WebSocket endpoints; a failed handshake moves on to the next.
+    private readonly Uri[] _endpoints;
+    private int _endpointIndex;
     private readonly RelayClientOptions _options;
     private readonly Channel<Incoming> _incoming;
     private readonly Channel<PendingItem> _outgoing = Channel.CreateUnbounded<PendingItem>(new UnboundedChannelOptions { SingleReader = true });
@@ -47,7 +49,7 @@ public sealed partial class RelayClient : IAsyncDisposable
 
         UserId = userId;
         _options = options;
-        _endpoint = Endpoint(server, userId);
+        _endpoints = [Endpoint(server, userId), .. options.FallbackServers.Select(fallback => Endpoint(fallback, userId))];
         _incoming = Channel.CreateBounded<Incoming>(new BoundedChannelOptions(Math.Max(1, options.ReceiveBufferCapacity))
         {
             FullMode = BoundedChannelFullMode.Wait,

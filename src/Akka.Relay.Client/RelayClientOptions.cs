@@ -55,4 +55,10 @@ public sealed class RelayClientOptions
 
     /// <summary>Last changes to the socket options before each handshake (e.g. an <c>Origin</c> header, a proxy).</summary>
     public Action<ClientWebSocketOptions>? ConfigureWebSocket { get; set; }
+
+    /// <summary>
+    /// Other nodes of the same cluster (base URIs like the first server): a handshake that fails moves on to the next
+    /// one, in turn, so a client whose node died resumes on another. Empty: only the first server.
+    /// </summary>
+    public IList<Uri> FallbackServers { get; } = new List<Uri>();
 }
