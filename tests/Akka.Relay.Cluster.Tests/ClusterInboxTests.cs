@@ -186,6 +186,65 @@ public sealed class ClusterInboxTests
         Assert.Null((await Node(2).InboxOfAsync(b)).Epoch);
     }
 
+    [Fact]
+    public async Task While_the_database_is_down_SENDs_are_answered_inbox_unavailable_nothing_unstored_is_delivered_and_it_recovers_by_itself()
+    {
+        var (a, b) = (Ids.Next(), Ids.Next());
+        await using var sender = await Node(0).ConnectAsync(a);
+        var reader = await Node(1).ResumeAsync(b, 0);
+        var epoch = await reader.ReceiveHeaderAsync(b, 1, 0, false);
+        var stored = new List<string>();
+        var before = Wire.Send(b, "before");
+        await sender.SendTextAsync(before);
+        Assert.Equal(Wire.SuccessSend(b), await sender.ReceiveTextAsync());
+        stored.Add(before);
+        InboxServer.AssertStored(before, await reader.ReceiveTextAsync(), a, 1);
+
+        await _cluster.Store.StopAsync();
+        try
+        {
+            var during = Wire.Send(b, "while the database is down");
+            await sender.SendTextAsync(during);
+            Assert.Equal("inbox unavailable", Wire.AssertErrorReply(await sender.ReceiveTextAsync(), a));
+
+            // The reader's inbox stopped: its session is closed so that the client resumes once the store is back.
+            var end = await reader.ReceiveEndAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.InternalServerError, end.CloseStatus);
+        }
+        finally
+        {
+            await _cluster.Store.StartAsync();
+            await reader.DisposeAsync();
+        }
+
+        // The inbox comes back by itself (its supervisor restarts it with backoff): SENDs are stored again.
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        using var pace = new PeriodicTimer(Probe.PollInterval);
+        for (var attempt = 0; ; attempt++)
+        {
+            var message = Wire.Send(b, "after " + attempt);
+            await sender.SendTextAsync(message);
+            var answer = await sender.ReceiveTextAsync(TimeSpan.FromSeconds(30));
+            if (answer == InboxServer.Stored(b))
+            {
+                stored.Add(message);
+                break;
+            }
+
+            Assert.Equal("inbox unavailable", Wire.AssertErrorReply(answer, a));
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(90), "the inbox did not come back within 90 s of the database");
+            await pace.WaitForNextTickAsync();
+        }
+
+        // Only what was answered as stored is there, in order, under the same epoch: the refused SEND never was.
+        await using var resumed = await Node(2).ResumeAsync(b, 0, epoch);
+        await resumed.ReceiveHeaderAsync(b, 1, (ulong)stored.Count, false);
+        for (var i = 0; i < stored.Count; i++)
+        {
+            InboxServer.AssertStored(stored[i], await resumed.ReceiveTextAsync(), a, (ulong)i + 1);
+        }
+    }
+
     private async Task AwaitNoReaderAsync(ulong userId)
     {
         // Any node asks the user's entity, which holds the inbox.

@@ -19,6 +19,9 @@ public sealed class ClusterNodes : IAsyncLifetime
     private readonly List<RelayServer> _nodes = new();
     private readonly PostgresServer _store = new();
 
+    /// <summary>The inbox store every node uses.</summary>
+    public PostgresServer Store => _store;
+
     /// <summary>The running nodes; the first one formed the cluster.</summary>
     public IReadOnlyList<RelayServer> Nodes => _nodes;
 

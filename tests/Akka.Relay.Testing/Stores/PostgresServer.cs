@@ -19,6 +19,7 @@ public sealed class PostgresServer : IAsyncLifetime
     private string _binaries = "";
     private string _dataDirectory = "";
     private bool _started;
+    private int _port;
 
     /// <summary>An Npgsql connection string to the test database.</summary>
     public string ConnectionString { get; private set; } = "";
@@ -31,7 +32,7 @@ public sealed class PostgresServer : IAsyncLifetime
         _binaries = FindBinaries();
         Version = new DirectoryInfo(_binaries).Parent?.Name ?? "?";
         _dataDirectory = System.IO.Directory.CreateTempSubdirectory("relay-pg-").FullName;
-        var port = FreePort();
+        var port = _port = FreePort();
 
         // PostgreSQL refuses to run as root: as root (CI), run it as the package's postgres user.
         if (Environment.IsPrivilegedProcess)
@@ -40,10 +41,7 @@ public sealed class PostgresServer : IAsyncLifetime
         }
 
         await RunPostgresToolAsync("initdb", "-D", _dataDirectory, "-A", "trust", "-U", "relay", "-E", "UTF8");
-        await RunPostgresToolAsync(
-            "pg_ctl", "-D", _dataDirectory, "-o", $"-p {port} -k {_dataDirectory} -c listen_addresses=127.0.0.1",
-            "-l", Path.Combine(_dataDirectory, "log"), "-w", "-t", "60", "start");
-        _started = true;
+        await StartAsync();
 
         var admin = $"Host=127.0.0.1;Port={port};Username=relay;Database=postgres;Timeout=30";
         await using (var connection = new NpgsqlConnection(admin))
@@ -54,6 +52,22 @@ public sealed class PostgresServer : IAsyncLifetime
         }
 
         ConnectionString = $"Host=127.0.0.1;Port={port};Username=relay;Database=relay_inbox;Timeout=30";
+    }
+
+    /// <summary>Starts the server again after <see cref="StopAsync"/>, on the same port with the same data.</summary>
+    public async Task StartAsync()
+    {
+        await RunPostgresToolAsync(
+            "pg_ctl", "-D", _dataDirectory, "-o", $"-p {_port} -k {_dataDirectory} -c listen_addresses=127.0.0.1",
+            "-l", Path.Combine(_dataDirectory, "log"), "-w", "-t", "60", "start");
+        _started = true;
+    }
+
+    /// <summary>Stops the server as a crash of the database would look to its clients: open connections are cut.</summary>
+    public async Task StopAsync()
+    {
+        await RunPostgresToolAsync("pg_ctl", "-D", _dataDirectory, "-m", "immediate", "-w", "stop");
+        _started = false;
     }
 
     public async Task DisposeAsync()
