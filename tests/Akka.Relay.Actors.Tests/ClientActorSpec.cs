@@ -132,8 +132,8 @@ public sealed class ClientActorSpec : Akka.TestKit.Xunit2.TestKit
     {
         await using var session = await StartSessionAsync();
 
-        session.Actor.Tell(new SendAck(2, false) { Stored = true }, session.Directory.Ref);
-        session.Actor.Tell(new SendAck(2, false) { InboxUnavailable = true }, session.Directory.Ref);
+        session.Actor.Tell(new SendAck(2, SendOutcome.Stored), session.Directory.Ref);
+        session.Actor.Tell(new SendAck(2, SendOutcome.InboxUnavailable), session.Directory.Ref);
 
         Assert.Equal("{\"type\":2,\"sender\":0,\"receiver\":2,\"content\":\"stored\"}", await session.Client.ReceiveTextAsync());
         Assert.Equal($"{{\"type\":2,\"sender\":0,\"receiver\":{UserId},\"content\":\"error: inbox unavailable\"}}", await session.Client.ReceiveTextAsync());
@@ -202,7 +202,7 @@ public sealed class ClientActorSpec : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(2UL, (await session.Directory.ExpectMsgAsync<SendToUser>(Timeout)).Receiver);
 
         // Neither "success send" nor "not online" would be true: the client hears an error, and may send on.
-        session.Actor.Tell(new SendAck(2, false) { NoRoute = true }, session.Directory.Ref);
+        session.Actor.Tell(new SendAck(2, SendOutcome.NoRoute), session.Directory.Ref);
 
         Assert.Equal("{\"type\":2,\"sender\":0,\"receiver\":7,\"content\":\"error: the cluster could not route the message\"}", await session.Client.ReceiveTextAsync());
         Assert.Equal(3UL, (await session.Directory.ExpectMsgAsync<SendToUser>(Timeout)).Receiver);

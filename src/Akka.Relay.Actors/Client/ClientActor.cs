@@ -217,16 +217,19 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     {
         // A SEND's credit comes back once its answer is written, not when it is queued: a client that writes
         // faster than its answers go out is slowed down by its own answers instead of overflowing its queue with them.
-        var answer = ack.NoRoute ? SystemMessages.Error(_userId, ErrorReasons.NoRoute)
-            : ack.InboxUnavailable ? SystemMessages.InboxUnavailable(_userId)
-            : ack.Stored ? SystemMessages.Stored(ack.Receiver)
-            : ack.Delivered ? SystemMessages.SuccessSend(ack.Receiver)
-            : SystemMessages.NotOnline(ack.Receiver);
+        var answer = ack.Outcome switch
+        {
+            SendOutcome.Delivered => SystemMessages.SuccessSend(ack.Receiver),
+            SendOutcome.NotOnline => SystemMessages.NotOnline(ack.Receiver),
+            SendOutcome.Stored => SystemMessages.Stored(ack.Receiver),
+            SendOutcome.InboxUnavailable => SystemMessages.InboxUnavailable(_userId),
+            _ => SystemMessages.Error(_userId, ErrorReasons.NoRoute),
+        };
         if (Enqueue(answer, OutboundKind.System, returnsCredit: true))
         {
-            if (ack.Stored || ack.InboxUnavailable)
+            if (ack.Outcome is SendOutcome.Stored or SendOutcome.InboxUnavailable)
             {
-                _metrics?.InboxAck(ack.Stored);
+                _metrics?.InboxAck(ack.Outcome == SendOutcome.Stored);
             }
             else
             {

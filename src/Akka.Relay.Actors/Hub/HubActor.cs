@@ -162,7 +162,7 @@ public sealed class HubActor : HubActorBase
             delivered |= DeliverLocally(receiver, append.Send.Payload);
         }
 
-        _answers.Complete(append.Answer, new SendAck(receiver, delivered) { Stored = !delivered });
+        _answers.Complete(append.Answer, new SendAck(receiver, delivered ? SendOutcome.Delivered : SendOutcome.Stored));
     }
 
     private void OnAppendFailed(long requestId)
@@ -170,7 +170,7 @@ public sealed class HubActor : HubActorBase
         if (TryTake(requestId, out var append))
         {
             _metrics?.InboxStoreFailed();
-            _answers.Complete(append.Answer, new SendAck(append.Send.Receiver, false) { InboxUnavailable = true });
+            _answers.Complete(append.Answer, new SendAck(append.Send.Receiver, SendOutcome.InboxUnavailable));
         }
     }
 

@@ -43,20 +43,39 @@ public sealed record SendToUser(ulong Receiver, byte[] Payload)
     public string? Mid { get; init; }
 }
 
-/// <summary>The answer to <see cref="SendToUser"/>: whether at least one session of the receiver got it.</summary>
-public sealed record SendAck(ulong Receiver, bool Delivered)
+/// <summary>What became of a SEND, as its sender is told.</summary>
+public enum SendOutcome
 {
-    /// <summary>The receiver has an inbox that stored the message but no live session got it (<c>stored</c>).</summary>
-    public bool Stored { get; init; }
+    /// <summary>No session of the receiver got it, and it has no inbox (<c>not online</c>).</summary>
+    NotOnline,
+
+    /// <summary>At least one session of the receiver got it (<c>success send</c>); with an inbox, it is stored too.</summary>
+    Delivered,
+
+    /// <summary>The receiver's inbox stored it, but no live session got it (<c>stored</c>).</summary>
+    Stored,
 
     /// <summary>The receiver's inbox could not store it in time: nothing was delivered (<c>error: inbox unavailable</c>).</summary>
-    public bool InboxUnavailable { get; init; }
+    InboxUnavailable,
 
     /// <summary>
     /// In a cluster, no node could route the SEND to its receiver's directory in time: neither delivered nor known to be
     /// undeliverable (<c>error: the cluster could not route the message</c>).
     /// </summary>
-    public bool NoRoute { get; init; }
+    NoRoute,
+}
+
+/// <summary>The answer to <see cref="SendToUser"/>.</summary>
+public sealed record SendAck(ulong Receiver, SendOutcome Outcome)
+{
+    /// <summary>A version 1 answer: <c>success send</c> when <paramref name="delivered"/>, else <c>not online</c>.</summary>
+    public SendAck(ulong receiver, bool delivered)
+        : this(receiver, delivered ? SendOutcome.Delivered : SendOutcome.NotOnline)
+    {
+    }
+
+    /// <summary>True when at least one session of the receiver got it.</summary>
+    public bool Delivered => Outcome == SendOutcome.Delivered;
 }
 
 /// <summary>Deliver <paramref name="Payload"/> (encoded once, shared) to every session.</summary>

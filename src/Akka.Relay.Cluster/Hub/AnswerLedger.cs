@@ -144,7 +144,7 @@ internal sealed class AnswerLedger(TimeSpan retryInterval, TimeSpan giveUpAfter,
         {
             _givenUpUnreported++;
             _lastGivenUpReceiver = entry.Receiver;
-            Resolve(entry, Outcome.NoRoute);
+            Resolve(entry, SendOutcome.NoRoute);
         }
 
         _givenUp.Clear();
@@ -193,7 +193,7 @@ internal sealed class AnswerLedger(TimeSpan retryInterval, TimeSpan giveUpAfter,
 
     private long GiveUpMs => (long)giveUpAfter.TotalMilliseconds;
 
-    private void Resolve(Entry entry, Outcome outcome)
+    private void Resolve(Entry entry, SendOutcome outcome)
     {
         _unresolved.Remove(entry.Sequence);
         Unchain(entry);
@@ -224,27 +224,13 @@ internal sealed class AnswerLedger(TimeSpan retryInterval, TimeSpan giveUpAfter,
         {
             pending.Dequeue();
             // NoRoute: neither "success send" nor "not online" would be true; the cluster could not tell.
-            session.Tell(new SendAck(oldest.Receiver, outcome == Outcome.Delivered)
-            {
-                NoRoute = outcome == Outcome.NoRoute,
-                Stored = outcome == Outcome.Stored,
-                InboxUnavailable = outcome == Outcome.InboxUnavailable,
-            });
+            session.Tell(new SendAck(oldest.Receiver, outcome));
         }
 
         if (pending.Count == 0)
         {
             _bySession.Remove(session);
         }
-    }
-
-    private enum Outcome
-    {
-        Delivered,
-        NotOnline,
-        NoRoute,
-        Stored,
-        InboxUnavailable,
     }
 
     private sealed class Entry(long sequence, IActorRef session, ulong senderId, ulong receiver, byte[] payload, long giveUpAtMs)
@@ -269,7 +255,7 @@ internal sealed class AnswerLedger(TimeSpan retryInterval, TimeSpan giveUpAfter,
         public int Retries { get; set; }
 
         /// <summary>What the session is told, once known.</summary>
-        public Outcome? Outcome { get; set; }
+        public SendOutcome? Outcome { get; set; }
 
         /// <summary>Answers due: the fewest hubs any copy was handed to; unknown until the first answer.</summary>
         public int? AnswersDue { get; set; }
@@ -290,11 +276,11 @@ internal sealed class AnswerLedger(TimeSpan retryInterval, TimeSpan giveUpAfter,
         public string? Mid { get; init; }
 
         /// <summary>What the answers so far add up to (once all are in).</summary>
-        public Outcome Decided =>
-            InboxUnavailable ? AnswerLedger.Outcome.InboxUnavailable
-            : AnyDelivered ? AnswerLedger.Outcome.Delivered
-            : AnyStored ? AnswerLedger.Outcome.Stored
-            : AnswerLedger.Outcome.NotOnline;
+        public SendOutcome Decided =>
+            InboxUnavailable ? SendOutcome.InboxUnavailable
+            : AnyDelivered ? SendOutcome.Delivered
+            : AnyStored ? SendOutcome.Stored
+            : SendOutcome.NotOnline;
 
         public RouteSend ToRouteSend(long previous) =>
             new(Receiver, Payload, Sequence, previous) { SenderId = SenderId, Mid = Mid };

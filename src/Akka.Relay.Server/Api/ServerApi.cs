@@ -92,13 +92,15 @@ public sealed class ServerApi
         {
             var hub = await _hub.GetAsync(context.RequestAborted);
             var ack = await hub.Ask<SendAck>(new SendToUser(receiver, payload) { SenderId = UserIds.Server }, Timeout, context.RequestAborted);
-            if (ack.InboxUnavailable)
+            return ack.Outcome switch
             {
-                return ApiResults.Error(StatusCodes.Status503ServiceUnavailable, "inbox unavailable: the receiver's inbox could not store the message; nothing was delivered");
-            }
-
-            var result = ack.Stored ? SystemMessages.StoredContent : ack.Delivered ? SystemMessages.SuccessSendContent : SystemMessages.NotOnlineContent;
-            return ApiResults.Ok(new SendAnswer(receiver, result, ack.Delivered));
+                SendOutcome.Delivered => ApiResults.Ok(new SendAnswer(receiver, SystemMessages.SuccessSendContent, Delivered: true)),
+                SendOutcome.Stored => ApiResults.Ok(new SendAnswer(receiver, SystemMessages.StoredContent, Delivered: false)),
+                SendOutcome.NotOnline => ApiResults.Ok(new SendAnswer(receiver, SystemMessages.NotOnlineContent, Delivered: false)),
+                SendOutcome.InboxUnavailable => ApiResults.Error(StatusCodes.Status503ServiceUnavailable, "inbox unavailable: the receiver's inbox could not store the message; nothing was delivered"),
+                // Neither delivered nor known to be undeliverable: "not online" would not be true.
+                _ => ApiResults.Error(StatusCodes.Status503ServiceUnavailable, ErrorReasons.NoRoute + ": try again"),
+            };
         }
         catch (AskTimeoutException)
         {

@@ -39,15 +39,14 @@ public sealed class HubInboxSpec : Akka.TestKit.Xunit2.TestKit
         hub.Tell(Send(B, "lost"), sender.Ref);
 
         var ack = await sender.ExpectMsgAsync<SendAck>(Timeout);
-        Assert.True(ack.InboxUnavailable);
+        Assert.Equal(SendOutcome.InboxUnavailable, ack.Outcome);
         await reader.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(500));
         await plain.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
 
         await Journal.OnWrite.Pass();
         hub.Tell(Send(B, "kept"), sender.Ref);
         var delivered = await sender.ExpectMsgAsync<SendAck>(Timeout);
-        Assert.True(delivered.Delivered);
-        Assert.False(delivered.Stored || delivered.InboxUnavailable);
+        Assert.Equal(SendOutcome.Delivered, delivered.Outcome);
         Assert.Equal(1UL, (await reader.ExpectMsgAsync<InboxDelivery>(Timeout)).Seq);
         Assert.DoesNotContain("\"seq\"", Encoding.UTF8.GetString((await plain.ExpectMsgAsync<Deliver>(Timeout)).Payload));
     }
@@ -62,7 +61,7 @@ public sealed class HubInboxSpec : Akka.TestKit.Xunit2.TestKit
         await Journal.OnWrite.Fail();
         hub.Tell(Send(B, "lost"), sender.Ref);
 
-        Assert.True((await sender.ExpectMsgAsync<SendAck>(Timeout)).InboxUnavailable);
+        Assert.Equal(SendOutcome.InboxUnavailable, (await sender.ExpectMsgAsync<SendAck>(Timeout)).Outcome);
         await reader.ExpectMsgAsync<InboxReaderLost>(Timeout);
     }
 
@@ -76,7 +75,7 @@ public sealed class HubInboxSpec : Akka.TestKit.Xunit2.TestKit
         await Journal.OnWrite.PassWithDelay(AppendTimeout * 3);
         hub.Tell(Send(B, "slow"), sender.Ref);
 
-        Assert.True((await sender.ExpectMsgAsync<SendAck>(Timeout)).InboxUnavailable);
+        Assert.Equal(SendOutcome.InboxUnavailable, (await sender.ExpectMsgAsync<SendAck>(Timeout)).Outcome);
         await sender.ExpectNoMsgAsync(AppendTimeout * 3); // The late write is not answered a second time.
     }
 
@@ -108,7 +107,7 @@ public sealed class HubInboxSpec : Akka.TestKit.Xunit2.TestKit
         hub.Tell(Send(C, "hi"), sender.Ref);
 
         var ack = await sender.ExpectMsgAsync<SendAck>(Timeout);
-        Assert.False(ack.Delivered || ack.Stored || ack.InboxUnavailable);
+        Assert.Equal(SendOutcome.NotOnline, ack.Outcome);
         var reader = await OpenReaderAsync(hub, B);
         hub.Tell(Send(B, "kept"), sender.Ref);
         Assert.True((await sender.ExpectMsgAsync<SendAck>(Timeout)).Delivered);
