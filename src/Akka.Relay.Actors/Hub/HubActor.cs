@@ -13,6 +13,8 @@ namespace Akka.Relay.Actors.Hub;
 /// </summary>
 public sealed class HubActor : HubActorBase
 {
+    private const string AppendsTimerKey = "inbox-appends";
+
     private readonly InboxRouting? _inbox;
     private readonly IActorRef? _shelf;
     private readonly RelayMetrics? _metrics;
@@ -22,6 +24,8 @@ public sealed class HubActor : HubActorBase
 
     private readonly OrderedAnswers _answers = new();
     private readonly Dictionary<long, InboxAppend> _appends = [];
+    private readonly AppendDeadlines? _deadlines;
+    private readonly List<long> _due = [];
 
     // SENDs that arrived before the shelf listed the stored inboxes (null once it has).
     private List<(IActorRef From, SendToUser Send)>? _beforeListed;
@@ -36,6 +40,7 @@ public sealed class HubActor : HubActorBase
         if (inbox is not null)
         {
             _shelf = Context.ActorOf(inbox.ShelfProps, "inboxes");
+            _deadlines = new AppendDeadlines(inbox.AppendTimeout);
             _beforeListed = [];
         }
 
@@ -43,7 +48,7 @@ public sealed class HubActor : HubActorBase
         Receive<InboxAppended>(OnAppended);
         Receive<InboxAppendFailed>(failed => OnAppendFailed(failed.RequestId));
         Receive<NoInbox>(OnNoInbox);
-        Receive<InboxAppendDue>(due => OnAppendFailed(due.RequestId));
+        Receive<AppendsDue>(_ => OnAppendsDue());
         Receive<GetUserInbox>(OnGetUserInbox);
     }
 
@@ -130,7 +135,11 @@ public sealed class HubActor : HubActorBase
         _appends[requestId] = new InboxAppend(message, _answers.Reserve(from), System.Diagnostics.Stopwatch.GetTimestamp());
         var append = new AppendToInbox(requestId, message.SenderId, message.Mid, message.Payload) { SessionsLive = HasPlainSession(message.Receiver) };
         _shelf!.Tell(new ToInbox(message.Receiver, append));
-        Timers.StartSingleTimer(requestId, new InboxAppendDue(requestId), _inbox!.AppendTimeout);
+        _deadlines!.Add(requestId);
+        if (!Timers.IsTimerActive(AppendsTimerKey))
+        {
+            Timers.StartPeriodicTimer(AppendsTimerKey, AppendsDue.Instance, _deadlines.CheckInterval);
+        }
     }
 
     private void OnInboxUsersKnown(InboxUsersKnown known)
@@ -202,18 +211,27 @@ public sealed class HubActor : HubActorBase
         _shelf.Forward(new ToInbox(query.UserId, GetInboxStatus.Instance));
     }
 
-    private bool TryTake(long requestId, out InboxAppend append)
+    private bool TryTake(long requestId, out InboxAppend append) => _appends.Remove(requestId, out append!);
+
+    private void OnAppendsDue()
     {
-        if (!_appends.Remove(requestId, out append!))
+        _deadlines!.TakeDue(_appends.ContainsKey, _due);
+        foreach (var requestId in _due)
         {
-            return false;
+            OnAppendFailed(requestId);
         }
 
-        Timers.Cancel(requestId);
-        return true;
+        _due.Clear();
+        if (_appends.Count == 0)
+        {
+            Timers.Cancel(AppendsTimerKey);
+        }
     }
 
     private sealed record InboxAppend(SendToUser Send, PendingAnswer Answer, long StartedAt);
 
-    private sealed record InboxAppendDue(long RequestId);
+    private sealed record AppendsDue
+    {
+        public static readonly AppendsDue Instance = new();
+    }
 }

@@ -13,8 +13,8 @@ internal sealed class UserInbox(ulong userId, DirectoryInboxSettings settings, A
 {
     private readonly Dictionary<long, PendingAppend> _pending = [];
 
-    // Deadlines in request order (all share one timeout), so the oldest is always first.
-    private readonly Queue<(long RequestId, long DueMs)> _deadlines = new();
+    private readonly AppendDeadlines _deadlines = new(settings.AppendTimeout);
+    private readonly List<long> _due = [];
     private IActorRef? _actor;
     private long _nextRequestId;
 
@@ -25,7 +25,7 @@ internal sealed class UserInbox(ulong userId, DirectoryInboxSettings settings, A
     public bool AnyPending => _pending.Count > 0;
 
     /// <summary>How often the deadlines are checked while SENDs wait.</summary>
-    public TimeSpan CheckInterval => TimeSpan.FromTicks(Math.Max(settings.AppendTimeout.Ticks / 4, TimeSpan.FromMilliseconds(50).Ticks));
+    public TimeSpan CheckInterval => _deadlines.CheckInterval;
 
     /// <summary>The inbox actor, started (and recovering from the store) on first use.</summary>
     public IActorRef ActorIn(IActorContext context)
@@ -70,7 +70,7 @@ internal sealed class UserInbox(ulong userId, DirectoryInboxSettings settings, A
     {
         var requestId = ++_nextRequestId;
         _pending[requestId] = new PendingAppend(send, sendersHub, Stopwatch.GetTimestamp());
-        _deadlines.Enqueue((requestId, Environment.TickCount64 + (long)settings.AppendTimeout.TotalMilliseconds));
+        _deadlines.Add(requestId);
 
         // Without a client mid the sending hub's own SEND number names the message: a retry that reaches a new
         // entity after a crash (the first copy stored, its answer lost) is then recognised instead of stored twice.
@@ -84,15 +84,16 @@ internal sealed class UserInbox(ulong userId, DirectoryInboxSettings settings, A
     /// <summary>Takes every SEND whose wait for the store is over.</summary>
     public void TakeOverdue(List<PendingAppend> overdue)
     {
-        var now = Environment.TickCount64;
-        while (_deadlines.TryPeek(out var head) && (head.DueMs <= now || !_pending.ContainsKey(head.RequestId)))
+        _deadlines.TakeDue(_pending.ContainsKey, _due);
+        foreach (var requestId in _due)
         {
-            _deadlines.Dequeue();
-            if (_pending.Remove(head.RequestId, out var append))
+            if (_pending.Remove(requestId, out var append))
             {
                 overdue.Add(append);
             }
         }
+
+        _due.Clear();
     }
 
     private string HubMid(IActorRef hub, long sequence)
