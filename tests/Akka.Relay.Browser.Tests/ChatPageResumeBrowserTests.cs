@@ -187,7 +187,7 @@ public sealed class ChatPageResumeBrowserTests : IClassFixture<ChromiumFixture>,
     [Fact]
     public async Task A_server_that_refuses_resume_gets_a_version_1_session_and_the_page_says_so()
     {
-        // A node with its inbox off refuses ?resume= with 400, as a cluster does.
+        // A server with its inbox off refuses ?resume= with 400.
         await using var server = await _inbox.StartServerAsync(("Relay:Inbox:Enabled", "false"));
         var (alice, bob) = (Ids.Next(), Ids.Next());
         var a = await ChatPageDriver.OpenAsync(_chromium, server.BaseUri);

@@ -350,7 +350,7 @@ async function connect() {
     if (session !== s) {
       return;
     }
-    // A cluster, or a node with its inbox off, refuses ?resume= with 400, which a browser cannot tell from
+    // A server with its inbox off refuses ?resume= with 400, which a browser cannot tell from
     // other refusals: one attempt as a version 1 session tells them apart.
     try {
       client = await RelayClient.connect(server, userId, { ...options, resume: false, positionStore: null, maxInitialConnectAttempts: 1 });
@@ -362,7 +362,7 @@ async function connect() {
     }
     s.resume = false;
     addEntry('info', 'no resume', 'user ' + userId,
-      'the server refused ?resume= (a cluster, or its inbox is off): messages sent while you are away are not kept');
+      'the server refused ?resume= (its inbox is off): messages sent while you are away are not kept');
   }
   s.client = client;
   client.on('stateChanged', (change) => onStateChanged(s, change));

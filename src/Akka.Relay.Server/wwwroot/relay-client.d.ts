@@ -40,6 +40,8 @@ export interface RelayClientOptions {
   receiveBufferCapacity?: number;
   maxMessageBytes?: number;
   connectTimeout?: number;
+  /** Other nodes of the same cluster (base addresses like the first server): a failed handshake moves on to the next one, in turn. */
+  fallbackServers?: (string | URL)[];
   WebSocket?: typeof WebSocket;
 }
 

@@ -36,8 +36,18 @@ const defaults = {
   receiveBufferCapacity: 1024,
   maxMessageBytes: 512,
   connectTimeout: 15000,
+  fallbackServers: [], // other nodes of the same cluster: a failed handshake moves on to the next one, in turn
   WebSocket: globalThis.WebSocket,
 };
+
+// The WebSocket endpoint of userId on a server given as its base address (ws, wss, http or https).
+function endpoint(server, userId) {
+  const url = new URL(server);
+  url.protocol = url.protocol === "https:" || url.protocol === "wss:" ? "wss:" : "ws:";
+  url.pathname = url.pathname.replace(/\/$/, "") + "/ws/" + userId;
+  url.search = "";
+  return url;
+}
 
 function userIdText(id, name) {
   const text = String(id);
@@ -71,7 +81,8 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A client of the relay for one user: sends with their own acks, broadcasts, reads, and reconnects by itself. */
 export class RelayClient {
-  #endpoint;
+  #endpoints; // the first server's, then each fallback's
+  #endpointIndex = 0; // the one the next handshake goes to: kept after a success, the next one after a failure
   #options;
   #state = { state: RelayConnectionState.Connecting };
   #handlers = { stateChanged: new Set(), gap: new Set(), serverError: new Set() };
@@ -92,14 +103,17 @@ export class RelayClient {
   constructor(server, userId, options) {
     this.userId = userIdText(userId, "userId");
     this.#options = { ...defaults, ...options };
-    const url = new URL(server);
-    url.protocol = url.protocol === "https:" || url.protocol === "wss:" ? "wss:" : "ws:";
-    url.pathname = url.pathname.replace(/\/$/, "") + "/ws/" + this.userId;
-    url.search = "";
-    this.#endpoint = url;
+    const fallbacks = this.#options.fallbackServers ?? [];
+    if (typeof fallbacks === "string" || typeof fallbacks[Symbol.iterator] !== "function") {
+      throw new TypeError("fallbackServers must be an array of server addresses");
+    }
+    this.#endpoints = [server, ...fallbacks].map((s) => endpoint(s, this.userId));
   }
 
-  /** Connects as userId to the relay at server (e.g. "ws://127.0.0.1:8080"); throws RelayConnectError after the first attempts. */
+  /**
+   * Connects as userId to the relay at server (e.g. "ws://127.0.0.1:8080"), or to one of options.fallbackServers;
+   * throws RelayConnectError after the first attempts.
+   */
   static async connect(server, userId, options = {}) {
     const client = new RelayClient(server, userId, options);
     if (client.#options.positionStore) {
@@ -114,7 +128,7 @@ export class RelayClient {
       } catch (error) {
         if (attempt >= client.#options.maxInitialConnectAttempts) {
           client.#setState({ state: RelayConnectionState.Closed, error });
-          throw new RelayConnectError(`could not connect to ${client.#endpoint}: ${error.message}`);
+          throw new RelayConnectError(`could not connect to ${client.#endpoints.join(" or ")}: ${error.message}`);
         }
         await sleep(backoff(attempt, client.#options.reconnectDelay, client.#options.maxReconnectDelay));
       }
@@ -251,7 +265,7 @@ export class RelayClient {
   }
 
   #uri() {
-    const url = new URL(this.#endpoint);
+    const url = new URL(this.#endpoints[this.#endpointIndex]);
     if (this.#options.resume) {
       url.searchParams.set("resume", String(this.#handed.seq));
       if (this.#handed.epoch !== null) url.searchParams.set("epoch", this.#handed.epoch);
@@ -259,8 +273,18 @@ export class RelayClient {
     return url;
   }
 
-  // One handshake: resolves once the session is open, rejects if it fails (a browser gives no reason).
+  // One handshake: resolves once the session is open, rejects if it fails (a browser gives no reason). A failure
+  // moves the next handshake on to the next server, so the users of a dead node find a live one.
   async #open() {
+    try {
+      await this.#handshake();
+    } catch (error) {
+      this.#endpointIndex = (this.#endpointIndex + 1) % this.#endpoints.length;
+      throw error;
+    }
+  }
+
+  async #handshake() {
     const url = this.#uri();
     const token = this.#options.tokenProvider ? await this.#options.tokenProvider() : null;
     if (token) url.searchParams.set("access_token", token);
