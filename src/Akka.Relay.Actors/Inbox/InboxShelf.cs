@@ -49,6 +49,11 @@ public sealed class InboxShelf : ReceiveActor, IWithTimers
     {
         if (!_inboxes.TryGetValue(message.UserId, out var inbox))
         {
+            if (message.Message is CloseInboxReader)
+            {
+                return; // A stopped inbox has no reader to close: not worth a recovery.
+            }
+
             var actor = Context.ActorOf(InboxActor.GetSupervisedProps(message.UserId, _settings.Inbox), message.UserId.ToString(CultureInfo.InvariantCulture));
             Context.Watch(actor);
             inbox = new ShelvedInbox(actor);
