@@ -101,14 +101,10 @@ public static class PairsScenario
         result.Add("unanswered", clients.Sum(c => c.Unanswered), "msg");
         result.Add("not_online", clients.Sum(c => c.NotOnline), "msg");
         result.Add("error_replies", clients.Sum(c => c.ErrorReplies), "msg");
-        if (options.Resume != "none")
-        {
-            result.Add("opted_in_clients", clients.Count(c => c.OptedIn), "count");
-            result.Add("stored_replies", clients.Sum(c => c.Stored), "msg");
-            result.Add("inbox_unavailable", clients.Sum(c => c.InboxUnavailable), "msg");
-            result.Add("resume_header_problems", clients.Sum(c => c.Inbox.HeaderProblems), "count");
-        }
-
+        result.Add("opted_in_clients", clients.Count(c => c.OptedIn), "count");
+        result.Add("stored_replies", clients.Sum(c => c.Stored), "msg");
+        result.Add("inbox_unavailable", clients.Sum(c => c.InboxUnavailable), "msg");
+        result.Add("resume_header_problems", clients.Sum(c => c.Inbox.HeaderProblems), "count");
         result.Add("seq_violations", clients.Sum(c => c.Inbox.Violations), "msg");
         result.Add("fifo_violations", clients.Sum(c => c.FifoViolations), "msg");
         result.Add("unexpected_messages", clients.Sum(c => c.Unexpected), "msg");
