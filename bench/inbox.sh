@@ -37,7 +37,7 @@
 #                          src/Akka.Relay.Actors/Inbox: 79bc5ed)
 #   --go-bin PATH          use this go-seed binary instead of building it (GO_BIN)
 #   --users N, --messages M  storm size (USERS 2000, MESSAGES 50; --quick: 300, 20)
-#   --quick                2 s warmup / 3 s window, 1 repeat, a small storm
+#   --quick                2 s warmup / 3 s window (unless WARMUP / DURATION are set), 1 repeat, a small storm
 #   WARMUP (15 s), DURATION (10 s): run lengths; POSTGRES_BIN: the folder of initdb and pg_ctl
 #   (default the newest /usr/lib/postgresql/*/bin); GO_SEED / RELAY_SHARED_DIR as for compare.sh.
 # Exit code: 0 when every run produced a result; 1 when a run failed; 2 when setup failed.
@@ -98,7 +98,9 @@ if [[ -z "$base_ref" ]]; then
 fi
 
 declare -A args
-scenario_args "$quick"
+# --quick shortens the runs unless WARMUP / DURATION say otherwise (a first write to a cold store is slow).
+((quick)) && { WARMUP="${WARMUP:-2}"; DURATION="${DURATION:-3}"; }
+scenario_args 0
 # A storm is bounded per phase (opt-in, fill, resume); the fill of a cold SQLite store is the long one.
 args[storm]="storm --users $users --messages $messages --senders 20 --window 32 --size 100 --duration $( ((quick)) && echo 120 || echo 900)"
 if ((quick)); then args[pairs]+=" --drain 10"; args[pairs-rate]+=" --drain 10"; fi
