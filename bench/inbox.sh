@@ -316,13 +316,13 @@ for scenario in pairs pairs-rate; do
   compare "$scenario" "$scenario-not-opted-in-vs-inbox-off" "$scenario: inbox on, nobody opted in / Relay:Inbox:Enabled=false (same build)" "$short" not-opted-in inbox-off "$keep"
   for store in sqlite postgresql; do
     if [[ "$scenario" == pairs ]]; then
-      compare pairs "pairs-$store-all-vs-not-opted-in" "pairs: every SEND persisted ($store) / not persisted" "$short,stored_replies,inbox_unavailable" \
+      compare pairs "pairs-$store-all-vs-not-opted-in" "pairs: every SEND persisted ($store) / not persisted" "$short,stored_replies,inbox_unavailable,resume_header_problems" \
         "$store-all" not-opted-in "delivered_per_s ratio>=0.5;$nothing_lost"
       compare pairs "pairs-$store-all-vs-go" "pairs: every SEND persisted ($store) / the Go original without storage" "$short" \
         "$store-all" go "delivered_per_s ratio>=1.0"
     else
       compare pairs-rate "pairs-rate-$store-all-vs-not-opted-in" "pairs-rate (10k msg/s): every SEND persisted ($store) / not persisted" \
-        "delivered_per_s,latency_p50_us,latency_p99_us,latency_p99_9_us,send_lag_p99_us,server_cpu_us_per_msg,lost,seq_violations" \
+        "delivered_per_s,latency_p50_us,latency_p99_us,latency_p99_9_us,send_lag_p99_us,server_cpu_us_per_msg,lost,fifo_violations,seq_violations,inbox_unavailable,resume_header_problems" \
         "$store-all" not-opted-in "delivered_per_s ratio>=0.98;$nothing_lost"
     fi
   done
