@@ -333,8 +333,9 @@ if [[ " $scenarios " == *" storm "* ]]; then
   if [[ -n "${runs_of["storm sqlite-all"]:-}" && -n "${runs_of["storm postgresql-all"]:-}" ]]; then
     side_by_side storm "$storm_title: SQLite and PostgreSQL" "${metrics[storm]}"
     # A value target checks the first label: once with each store first.
-    compare storm storm-sqlite "storm, SQLite (checks)" "storm_all_done_s,replayed_per_s,time_to_last_message_p99_us" sqlite-all postgresql-all "$storm_targets"
-    compare storm storm-postgresql "storm, PostgreSQL (checks)" "storm_all_done_s,replayed_per_s,time_to_last_message_p99_us" postgresql-all sqlite-all "$storm_targets"
+    storm_checked="storm_all_done_s,replayed_per_s,time_to_last_message_p99_us,resumed_complete,missing_messages,seq_violations,content_mismatches,resume_header_problems,fill_stored,fill_inbox_unavailable"
+    compare storm storm-sqlite "storm, SQLite (checks)" "$storm_checked" sqlite-all postgresql-all "$storm_targets"
+    compare storm storm-postgresql "storm, PostgreSQL (checks)" "$storm_checked" postgresql-all sqlite-all "$storm_targets"
   else
     for r in sqlite-all postgresql-all; do
       [[ -n "${runs_of["storm $r"]:-}" ]] || continue
