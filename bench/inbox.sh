@@ -238,7 +238,7 @@ run_one() { # scenario, row, repeat
   fi
   run_files="$dir/$tag.json+$dir/$tag.proc.json"
   [[ -f "$dir/$tag.ready.json" ]] && run_files+="+$dir/$tag.ready.json"
-  log "  $scenario $row #$rep: $(jq -r '.metrics | to_entries | map(select(.key | test("^(delivered_per_s|server_cpu_us_per_msg|latency_p99_us|lost|seq_violations|stored_replies|inbox_unavailable|fill_stored|fill_answers_per_s|resumed_complete|storm_all_done_s|replayed_per_s|time_to_last_message_p99_us|missing_messages)$"))) | map("\(.key)=\(.value)") | join(" ")' "$dir/$tag.json") $(jq -r '.notes | join("; ")' "$dir/$tag.json")$([[ -f "$dir/$tag.ready.json" ]] && jq -r '" (load started after the inbox listing: \(.metrics.inbox_listing_wait_s) s)"' "$dir/$tag.ready.json")"
+  log "  $scenario $row #$rep: $(jq -r '.metrics | to_entries | map(select(.key | test("^(delivered_per_s|server_cpu_us_per_msg|latency_p99_us|lost|seq_violations|stored_replies|inbox_unavailable|delivered_despite_refusal|fill_stored|fill_inbox_unavailable|replayed_despite_refusal|fill_answers_per_s|resumed_complete|storm_all_done_s|replayed_per_s|time_to_last_message_p99_us|missing_messages)$"))) | map("\(.key)=\(.value)") | join(" ")' "$dir/$tag.json") $(jq -r '.notes | join("; ")' "$dir/$tag.json")$([[ -f "$dir/$tag.ready.json" ]] && jq -r '" (load started after the inbox listing: \(.metrics.inbox_listing_wait_s) s)"' "$dir/$tag.ready.json")"
 }
 
 # --- the runs, rows in alternation per repeat ------------------------------------------------------
@@ -281,12 +281,12 @@ side_by_side() { # scenario, title, metrics: every row of the scenario in one ta
 
 lat="latency_p50_us,latency_p90_us,latency_p99_us,latency_p99_9_us,latency_max_us"
 res="server_cpu_cores,client_cpu_cores,server_peak_rss_kib,load_avg_1m"
-checks="lost,unanswered,fifo_violations,seq_violations,stored_replies,inbox_unavailable,resume_header_problems,error_replies,unexpected_messages"
+checks="lost,unanswered,fifo_violations,seq_violations,stored_replies,inbox_unavailable,delivered_despite_refusal,resume_header_problems,error_replies,unexpected_messages"
 declare -A metrics
 metrics[pairs]="delivered_per_s,server_cpu_us_per_msg,client_cpu_us_per_msg,$lat,$checks,$res,inbox_listing_wait_s"
 metrics[pairs-rate]="delivered_per_s,$lat,send_lag_p99_us,server_cpu_us_per_msg,client_cpu_us_per_msg,$checks,$res,inbox_listing_wait_s"
-metrics[storm]="storm_all_done_s,replayed_per_s,time_to_last_message_p50_us,time_to_last_message_p99_us,time_to_last_message_max_us,time_to_header_p50_us,time_to_header_p99_us,storm_handshake_p99_us,resumed_complete,missing_messages,seq_violations,content_mismatches,resume_header_problems,epoch_changes,unexpected_messages,fill_stored,fill_success_send,fill_inbox_unavailable,fill_unanswered,fill_answers_per_s,fill_server_cpu_us_per_msg,server_cpu_us_per_msg,server_peak_rss_kib,load_avg_1m,inbox_listing_wait_s"
-nothing_lost="lost value<=0;fifo_violations value<=0;seq_violations value<=0;inbox_unavailable value<=0;resume_header_problems value<=0"
+metrics[storm]="storm_all_done_s,replayed_per_s,time_to_last_message_p50_us,time_to_last_message_p99_us,time_to_last_message_max_us,time_to_header_p50_us,time_to_header_p99_us,storm_handshake_p99_us,resumed_complete,missing_messages,seq_violations,content_mismatches,resume_header_problems,epoch_changes,unexpected_messages,replayed_despite_refusal,fill_stored,fill_success_send,fill_inbox_unavailable,fill_unanswered,fill_answers_per_s,fill_server_cpu_us_per_msg,server_cpu_us_per_msg,server_peak_rss_kib,load_avg_1m,inbox_listing_wait_s"
+nothing_lost="lost value<=0;fifo_violations value<=0;seq_violations value<=0;inbox_unavailable value<=0;delivered_despite_refusal value<=0;resume_header_problems value<=0"
 
 for scenario in $scenarios; do
   if [[ "$scenario" == storm ]]; then
@@ -316,13 +316,13 @@ for scenario in pairs pairs-rate; do
   compare "$scenario" "$scenario-not-opted-in-vs-inbox-off" "$scenario: inbox on, nobody opted in / Relay:Inbox:Enabled=false (same build)" "$short" not-opted-in inbox-off "$keep"
   for store in sqlite postgresql; do
     if [[ "$scenario" == pairs ]]; then
-      compare pairs "pairs-$store-all-vs-not-opted-in" "pairs: every SEND persisted ($store) / not persisted" "$short,stored_replies,inbox_unavailable,resume_header_problems" \
+      compare pairs "pairs-$store-all-vs-not-opted-in" "pairs: every SEND persisted ($store) / not persisted" "$short,stored_replies,inbox_unavailable,delivered_despite_refusal,resume_header_problems" \
         "$store-all" not-opted-in "delivered_per_s ratio>=0.5;$nothing_lost"
       compare pairs "pairs-$store-all-vs-go" "pairs: every SEND persisted ($store) / the Go original without storage" "$short" \
         "$store-all" go "delivered_per_s ratio>=1.0"
     else
       compare pairs-rate "pairs-rate-$store-all-vs-not-opted-in" "pairs-rate (10k msg/s): every SEND persisted ($store) / not persisted" \
-        "delivered_per_s,latency_p50_us,latency_p99_us,latency_p99_9_us,send_lag_p99_us,server_cpu_us_per_msg,lost,fifo_violations,seq_violations,inbox_unavailable,resume_header_problems" \
+        "delivered_per_s,latency_p50_us,latency_p99_us,latency_p99_9_us,send_lag_p99_us,server_cpu_us_per_msg,lost,fifo_violations,seq_violations,inbox_unavailable,delivered_despite_refusal,resume_header_problems" \
         "$store-all" not-opted-in "delivered_per_s ratio>=0.98;$nothing_lost"
     fi
   done
@@ -333,7 +333,7 @@ if [[ " $scenarios " == *" storm "* ]]; then
   if [[ -n "${runs_of["storm sqlite-all"]:-}" && -n "${runs_of["storm postgresql-all"]:-}" ]]; then
     side_by_side storm "$storm_title: SQLite and PostgreSQL" "${metrics[storm]}"
     # A value target checks the first label: once with each store first.
-    storm_checked="storm_all_done_s,replayed_per_s,time_to_last_message_p99_us,resumed_complete,missing_messages,seq_violations,content_mismatches,resume_header_problems,fill_stored,fill_inbox_unavailable"
+    storm_checked="storm_all_done_s,replayed_per_s,time_to_last_message_p99_us,resumed_complete,missing_messages,seq_violations,content_mismatches,resume_header_problems,fill_stored,fill_inbox_unavailable,replayed_despite_refusal"
     compare storm storm-sqlite "storm, SQLite (checks)" "$storm_checked" sqlite-all postgresql-all "$storm_targets"
     compare storm storm-postgresql "storm, PostgreSQL (checks)" "$storm_checked" postgresql-all sqlite-all "$storm_targets"
   else

@@ -57,6 +57,7 @@ public sealed class InboxScenarioTests : IDisposable
         Assert.Equal(30, Metric(result, "resumed_complete"));
         Assert.Equal(300, Metric(result, "replayed_total"));
         Assert.Equal(0, Metric(result, "missing_messages") + Metric(result, "seq_violations") + Metric(result, "content_mismatches"));
+        Assert.Equal(0, Metric(result, "replayed_despite_refusal"));
         Assert.Equal(0, Metric(result, "resume_header_problems") + Metric(result, "epoch_changes") + Metric(result, "unexpected_messages"));
         Assert.Equal(30, Metric(result, "time_to_last_message_samples"));
         Assert.True(Metric(result, "storm_all_done_s") > 0);
@@ -83,6 +84,7 @@ public sealed class InboxScenarioTests : IDisposable
         Assert.Equal(Metric(result, "sent_total"), Metric(result, "delivered_total"));
         Assert.Equal(0, Metric(result, "seq_violations") + Metric(result, "resume_header_problems") + Metric(result, "fifo_violations"));
         Assert.Equal(0, Metric(result, "stored_replies") + Metric(result, "inbox_unavailable") + Metric(result, "lost") + Metric(result, "unanswered"));
+        Assert.Equal(0, Metric(result, "delivered_despite_refusal"));
 
         // Every message was persisted: the inboxes hold as many as were delivered.
         using var api = new ApiClient(server.BaseUri);

@@ -62,6 +62,20 @@ public sealed class ReceiverCountingTests
     }
 
     [Fact]
+    public void A_message_delivered_although_its_send_was_answered_inbox_unavailable_is_counted()
+    {
+        var (a, b) = Pair(optedIn: true);
+        Feed(b, """{"type":2,"sender":0,"receiver":1002,"content":"resume","epoch":"E","first":1,"last":0,"gap":false}""");
+
+        // Nothing was sent, so the peer's one delivery is more than the zero SENDs accepted.
+        Feed(b, """{"seq":1,"type":1,"sender":1001,"receiver":1002,"content":"0:1:x"}""");
+        Feed(a, """{"type":2,"sender":0,"receiver":1001,"content":"error: inbox unavailable"}""");
+
+        Assert.Equal(1, a.DeliveredDespiteRefusal);
+        Assert.Equal(0, b.DeliveredDespiteRefusal);
+    }
+
+    [Fact]
     public void A_version_1_pairs_client_counts_a_header_and_a_seq_as_problems()
     {
         var (a, _) = Pair(optedIn: false);

@@ -92,6 +92,13 @@ public sealed class PairClient : IMessageSink
     /// <summary>Messages this client sent that the server accepted but the peer never received (a <c>stored</c> one waits for a resume that this run never makes).</summary>
     public long Lost => Math.Max(0, Sent - NotOnline - ErrorReplies - InboxUnavailable - Peer.Delivered);
 
+    /// <summary>
+    /// The peer received more of this client's messages than were answered <c>success send</c> or
+    /// <c>stored</c>: messages answered <c>not online</c> or <c>error: …</c> (e.g. <c>error: inbox
+    /// unavailable</c>, "nothing delivered", protocol 1.1 section 9.3) that were delivered anyway.
+    /// </summary>
+    public long DeliveredDespiteRefusal => Math.Max(0, Peer.Delivered - Math.Max(0, Sent - NotOnline - ErrorReplies - InboxUnavailable));
+
     /// <summary>SENDs not answered at all.</summary>
     public long Unanswered => Math.Max(0, Sent - Acked - NotOnline - Stored - InboxUnavailable - ErrorReplies);
 

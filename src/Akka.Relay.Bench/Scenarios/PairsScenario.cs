@@ -106,6 +106,7 @@ public static class PairsScenario
         result.Add("inbox_unavailable", clients.Sum(c => c.InboxUnavailable), "msg");
         result.Add("resume_header_problems", clients.Sum(c => c.Inbox.HeaderProblems), "count");
         result.Add("seq_violations", clients.Sum(c => c.Inbox.Violations), "msg");
+        result.Add("delivered_despite_refusal", clients.Sum(c => c.DeliveredDespiteRefusal), "msg");
         result.Add("fifo_violations", clients.Sum(c => c.FifoViolations), "msg");
         result.Add("unexpected_messages", clients.Sum(c => c.Unexpected), "msg");
         ResourceMetrics.Add(result, window, options.Pids, delivered, "msg");

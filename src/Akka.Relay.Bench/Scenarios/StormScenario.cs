@@ -110,7 +110,8 @@ public static class StormScenario
         var remaining = options.Duration - Stopwatch.GetElapsedTime(start);
         var complete = await WaitAsync(Task.WhenAll(connected.Select(i => resumers[i].Done)), remaining, abort).ConfigureAwait(false);
         window.End();
-        AddStorm(result, options, resumers, connected.Length, epochs, start, window, handshakes, complete && connected.Length == users);
+        var accepted = fillers.Sum(f => f.Stored + f.Success);
+        AddStorm(result, options, resumers, connected.Length, epochs, start, window, handshakes, complete && connected.Length == users, accepted);
         foreach (var (reason, k) in connectFailures)
         {
             result.CountError(reason, k);
@@ -209,7 +210,7 @@ public static class StormScenario
 
     private static void AddStorm(
         BenchResult result, BenchOptions options, ResumingUser[] resumers, int connected, string?[] epochs, long start,
-        MeasurementWindow window, LatencyRecorder handshakes, bool complete)
+        MeasurementWindow window, LatencyRecorder handshakes, bool complete, long accepted)
     {
         using var toHeader = new LatencyRecorder();
         using var toLast = new LatencyRecorder();
@@ -245,6 +246,9 @@ public static class StormScenario
 
         result.Add("replayed_total", received, "msg");
         result.Add("missing_messages", Math.Max(0, expected - received), "msg");
+
+        // Replayed beyond what the fill was told was stored: SENDs answered "error: inbox unavailable" that were stored anyway.
+        result.Add("replayed_despite_refusal", Math.Max(0, received - accepted), "msg");
         result.Add("seq_violations", resumers.Sum(r => r.Inbox.Violations), "msg");
         result.Add("content_mismatches", resumers.Sum(r => r.ContentMismatches), "msg");
         result.Add("resume_header_problems", resumers.Sum(r => r.Inbox.HeaderProblems), "count");
