@@ -34,6 +34,10 @@ public sealed class InboxScenarioTests : IDisposable
     private static double Metric(BenchResult result, string name) =>
         result.Metrics.SingleOrDefault(m => m.Name == name)?.Value ?? throw new Xunit.Sdk.XunitException($"no metric {name}: {string.Join(", ", result.Metrics.Select(m => m.Name))}");
 
+    // Notes about the run itself (e.g. the load generator using most of a busy machine's cores) are no verdict on the server.
+    private static string[] Verdicts(BenchResult result) =>
+        result.Notes.Where(n => !n.StartsWith("the load generator used", StringComparison.Ordinal)).ToArray();
+
     private static async Task<ulong?> LastSeqAsync(ApiClient api, ulong user)
     {
         var (_, body) = await api.GetAsync($"api/users/{user}");
@@ -49,7 +53,7 @@ public sealed class InboxScenarioTests : IDisposable
 
         var result = await StormScenario.RunAsync(options, factory, CancellationToken.None);
 
-        Assert.Empty(result.Notes);
+        Assert.Empty(Verdicts(result));
         Assert.Empty(result.Errors);
         Assert.Equal(300, Metric(result, "fill_sent"));
         Assert.Equal(300, Metric(result, "fill_stored"));
@@ -77,7 +81,7 @@ public sealed class InboxScenarioTests : IDisposable
 
         var result = await PairsScenario.RunAsync(options, factory, CancellationToken.None);
 
-        Assert.Empty(result.Notes);
+        Assert.Empty(Verdicts(result));
         Assert.Equal(6, Metric(result, "opted_in_clients"));
         Assert.True(Metric(result, "sent_total") > 0);
         Assert.Equal(Metric(result, "sent_total"), Metric(result, "acked_total"));
@@ -106,7 +110,7 @@ public sealed class InboxScenarioTests : IDisposable
 
         var result = await PairsScenario.RunAsync(options, factory, CancellationToken.None);
 
-        Assert.Empty(result.Notes);
+        Assert.Empty(Verdicts(result));
         Assert.Equal(2, Metric(result, "opted_in_clients"));
         Assert.Equal(0, Metric(result, "seq_violations") + Metric(result, "resume_header_problems") + Metric(result, "lost") + Metric(result, "unanswered"));
         using var api = new ApiClient(server.BaseUri);
