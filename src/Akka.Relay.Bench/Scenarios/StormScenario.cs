@@ -31,7 +31,7 @@ public static class StormScenario
         long phaseDone = 0;
         long phaseTotal = users;
         var progress = new ProgressLine(!options.Quiet)
-            .Add("done", () => Interlocked.Read(ref phaseDone), asRate: true)
+            .Add("done", () => Interlocked.Read(ref phaseDone), asRate: false)
             .Add("of", () => Interlocked.Read(ref phaseTotal), asRate: false);
         await using var _ = progress.ConfigureAwait(false);
         progress.Start();
