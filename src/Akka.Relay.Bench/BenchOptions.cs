@@ -7,7 +7,10 @@ namespace Akka.Relay.Bench;
 public sealed class BenchOptions
 {
     /// <summary>The scenarios the tool runs.</summary>
-    public static readonly string[] Scenarios = ["pairs", "broadcast", "idle", "connect", "churn"];
+    public static readonly string[] Scenarios = ["pairs", "broadcast", "idle", "connect", "churn", "storm"];
+
+    /// <summary>The values of <c>--resume</c>: which pairs clients opt in to their inbox.</summary>
+    public static readonly string[] ResumeModes = ["none", "half", "all"];
 
     private static readonly string[] CommonKeys =
     [
@@ -17,11 +20,12 @@ public sealed class BenchOptions
 
     private static readonly Dictionary<string, string[]> ScenarioKeys = new()
     {
-        ["pairs"] = ["pairs", "window", "size", "rate"],
+        ["pairs"] = ["pairs", "window", "size", "rate", "resume"],
         ["broadcast"] = ["clients", "senders", "window", "size", "rate"],
         ["idle"] = ["connections", "connect-rate", "prewarm"],
         ["connect"] = ["count"],
         ["churn"] = ["messages", "size", "abort-every"],
+        ["storm"] = ["users", "messages", "senders", "window", "size"],
     };
 
     private static readonly string[] Flags = ["allow-remote", "quiet"];
@@ -107,6 +111,16 @@ public sealed class BenchOptions
     /// <summary>churn: every n-th session ends by dropping its TCP connection instead of the close handshake (0: never).</summary>
     public int AbortEvery { get; init; }
 
+    /// <summary>
+    /// pairs: which clients connect with <c>?resume=0</c> (opt in to their inbox, protocol 1.1):
+    /// <c>none</c>; <c>half</c> (the second client of every pair, so the SENDs to it are persisted
+    /// and its own are not); <c>all</c> (every SEND is persisted before its answer).
+    /// </summary>
+    public string Resume { get; init; } = "none";
+
+    /// <summary>storm: users whose inboxes are filled while they are offline and who then resume at once.</summary>
+    public int Users { get; init; }
+
     /// <summary>Sign every handshake with a token for its user, made with this key (the server's <c>Relay:Auth:SigningKey</c>).</summary>
     public string? TokenKey { get; init; }
 
@@ -122,6 +136,17 @@ public sealed class BenchOptions
                        (workers open a session for a fresh user, SEND --messages to themselves, check
                         every one arrives in order and is acked, then close; every --abort-every-th
                         session drops its TCP connection instead)
+            storm      --users 2000 --messages 50 --senders 20 --window 32 --size 100
+                       [--concurrency N (resuming connects in flight, default all users at once)]
+                       (protocol 1.1 inbox: the users opt in (?resume=0) and leave; --senders fill each
+                        inbox with --messages while its user is offline, checking every answer is
+                        "stored"; then every user resumes at the same moment, and the run measures
+                        until each has its resume header and seq 1..--messages in order;
+                        --duration bounds each phase, default 120)
+          pairs with --resume none|half|all: clients connect with ?resume=0 (half: the second client
+            of every pair; all: every client, so every SEND is persisted before its answer); counts
+            "stored" and "error: inbox unavailable" answers, checks the resume header and that every
+            delivered frame carries seq 1, 2, 3, ... (seq_violations, resume_header_problems)
           common:
             --url URL (repeatable) | --urls A,B   server(s), default ws://127.0.0.1:8080;
                                                   client i connects to url[i % n] (pairs: A on the 1st, B on the 2nd)
@@ -165,14 +190,15 @@ public sealed class BenchOptions
         var isIdle = scenario == "idle";
         var isConnect = scenario == "connect";
         var isChurn = scenario == "churn";
+        var isStorm = scenario == "storm";
         var options = new BenchOptions
         {
             Scenario = scenario,
             Urls = urls,
             AllowRemote = values.ContainsKey("allow-remote"),
             Quiet = values.ContainsKey("quiet"),
-            Duration = Seconds(values, "duration", isIdle ? 20 : 10, 0.1, 3600),
-            Warmup = Seconds(values, "warmup", isIdle ? 0 : 2, 0, 600),
+            Duration = Seconds(values, "duration", isIdle ? 20 : isStorm ? 120 : 10, 0.1, 3600),
+            Warmup = Seconds(values, "warmup", isIdle || isStorm ? 0 : 2, 0, 600),
             Drain = Seconds(values, "drain", 5, 0, 120),
             ConnectTimeout = Seconds(values, "connect-timeout", 10, 0.1, 120),
             JsonPath = Last(values, "json"),
@@ -181,23 +207,27 @@ public sealed class BenchOptions
             BindAddresses = values.GetValueOrDefault("bind", []).SelectMany(ParseAddresses).ToArray(),
             Label = Last(values, "label"),
             MaxMessages = Long(values, "max-messages", 100_000_000, 1, long.MaxValue),
-            Concurrency = (int)Long(values, "concurrency", isConnect ? 16 : isChurn ? 8 : 64, 1, 10_000),
+            Concurrency = (int)Long(values, "concurrency", isConnect ? 16 : isChurn ? 8 : isStorm ? 0 : 64, isStorm ? 0 : 1, 10_000),
             Pairs = (int)Long(values, "pairs", 50, 1, 9_900),
             Window = (int)Long(values, "window", scenario == "broadcast" ? 16 : 32, 1, 100_000),
             Size = (int)Long(values, "size", 100, 0, Wire.WireFormat.MaxContentBytes),
             Rate = Double(values, "rate", 0, 0, 10_000_000),
             Clients = (int)Long(values, "clients", 500, 1, 19_900),
-            Senders = (int)Long(values, "senders", 10, 1, 19_900),
+            Senders = (int)Long(values, "senders", isStorm ? 20 : 10, 1, 19_900),
             Connections = (int)Long(values, "connections", 1000, 1, 1_000_000),
             ConnectRate = Double(values, "connect-rate", 1000, 0.1, 1_000_000),
             Prewarm = (int)Long(values, "prewarm", 50, 0, 10_000),
             Count = Long(values, "count", 1_000_000, 1, 100_000_000),
-            Messages = (int)Long(values, "messages", 10, 1, 1000),
+            Messages = (int)Long(values, "messages", isStorm ? 50 : 10, 1, 1000),
             AbortEvery = (int)Long(values, "abort-every", 4, 0, 1_000_000),
             TokenKey = Last(values, "token-key"),
+            Resume = Last(values, "resume") is { } resume
+                ? ResumeModes.Contains(resume) ? resume : throw new UsageException($"--resume: '{resume}' is not one of {string.Join(", ", ResumeModes)}")
+                : "none",
+            Users = (int)Long(values, "users", 2000, 1, 19_000),
         };
 
-        if (options.Senders > options.Clients)
+        if (scenario == "broadcast" && options.Senders > options.Clients)
         {
             throw new UsageException($"--senders {options.Senders} exceeds --clients {options.Clients}");
         }
@@ -239,6 +269,7 @@ public sealed class BenchOptions
                 yield return new("window", N(Window));
                 yield return new("size", N(Size));
                 yield return new("rate", N(Rate));
+                yield return new("resume", Resume);
                 break;
             case "broadcast":
                 yield return new("clients", N(Clients));
@@ -262,6 +293,14 @@ public sealed class BenchOptions
                 yield return new("messages", N(Messages));
                 yield return new("size", N(Size));
                 yield return new("abort_every", N(AbortEvery));
+                break;
+            case "storm":
+                yield return new("users", N(Users));
+                yield return new("messages", N(Messages));
+                yield return new("senders", N(Senders));
+                yield return new("window", N(Window));
+                yield return new("size", N(Size));
+                yield return new("concurrency", Concurrency == 0 ? "all" : N(Concurrency));
                 break;
         }
     }

@@ -68,6 +68,7 @@ try
         "idle" => await IdleScenario.RunAsync(options, factory, abort.Token),
         "connect" => await ConnectScenario.RunAsync(options, factory, abort.Token),
         "churn" => await ChurnScenario.RunAsync(options, factory, abort.Token),
+        "storm" => await StormScenario.RunAsync(options, factory, abort.Token),
         _ => throw new UsageException($"unknown scenario '{options.Scenario}'"),
     };
 

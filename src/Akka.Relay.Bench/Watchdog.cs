@@ -30,6 +30,13 @@ public static class Watchdog
         var connectPhase = options.Scenario == "idle"
             ? TimeSpan.FromSeconds(sessions / options.ConnectRate) + (options.ConnectTimeout * 2)
             : TimeSpan.FromSeconds(sessions / 200.0) + (options.ConnectTimeout * 2);
+        if (options.Scenario == "storm")
+        {
+            // Opt-in, fill and storm are each bounded by --duration; the users connect twice, the senders once.
+            var connects = TimeSpan.FromSeconds(((options.Users * 2) + options.Senders) / 200.0) + (options.ConnectTimeout * 3);
+            return connects + (options.Duration * 3) + TimeSpan.FromSeconds(60);
+        }
+
         return connectPhase + options.Warmup + options.Duration + options.Drain + TimeSpan.FromSeconds(60);
     }
 }

@@ -50,16 +50,31 @@ public sealed class ConnectionFactory : IDisposable
         return new Uri($"{server.Scheme}://{server.Authority}{prefix}/ws/{userId}");
     }
 
+    /// <summary>The query of a session that opts in to its inbox with nothing processed yet (protocol 1.1, 9.2).</summary>
+    public const string ResumeFromStart = "resume=0";
+
     /// <summary>
     /// Connects and upgrades; throws <see cref="HandshakeException"/> for a non-101 answer or a bad
     /// upgrade, <see cref="SocketException"/>/<see cref="IOException"/> for transport failures.
+    /// <paramref name="query"/> (e.g. <see cref="ResumeFromStart"/>) goes into the session's URL, before any token.
     /// </summary>
-    public async Task<WebSocket> OpenAsync(Uri server, ulong userId, int receiveBufferSize, CancellationToken cancellationToken)
+    public async Task<WebSocket> OpenAsync(Uri server, ulong userId, int receiveBufferSize, CancellationToken cancellationToken, string? query = null)
     {
         var session = SessionUri(server, userId);
+        var parts = new List<string>(2);
+        if (query is not null)
+        {
+            parts.Add(query);
+        }
+
         if (_tokens is not null)
         {
-            session = new UriBuilder(session) { Query = "access_token=" + _tokens.Mint(userId) }.Uri;
+            parts.Add("access_token=" + _tokens.Mint(userId));
+        }
+
+        if (parts.Count > 0)
+        {
+            session = new UriBuilder(session) { Query = string.Join('&', parts) }.Uri;
         }
 
         var addresses = IPAddress.TryParse(session.IdnHost.Trim('[', ']'), out var literal)

@@ -34,14 +34,15 @@ public sealed class RelayConnection : IDisposable
     public string? EndReason { get; private set; }
 
     /// <summary>Opens a session for <paramref name="userId"/> on <paramref name="server"/>; throws <see cref="ConnectException"/>.</summary>
-    public static async Task<RelayConnection> ConnectAsync(ConnectionFactory factory, Uri server, ulong userId, TimeSpan timeout, CancellationToken cancellationToken, int receiveBufferSize = 4096)
+    /// <remarks><paramref name="query"/> is added to the session's URL (e.g. <see cref="ConnectionFactory.ResumeFromStart"/>).</remarks>
+    public static async Task<RelayConnection> ConnectAsync(ConnectionFactory factory, Uri server, ulong userId, TimeSpan timeout, CancellationToken cancellationToken, int receiveBufferSize = 4096, string? query = null)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(timeout);
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var socket = await factory.OpenAsync(server, userId, receiveBufferSize, cts.Token).ConfigureAwait(false);
+            var socket = await factory.OpenAsync(server, userId, receiveBufferSize, cts.Token, query).ConfigureAwait(false);
             return new RelayConnection(socket, userId, Stopwatch.GetElapsedTime(started));
         }
         catch (Exception e) when (e is not OutOfMemoryException)

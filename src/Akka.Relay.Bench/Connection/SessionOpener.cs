@@ -4,17 +4,21 @@ namespace Akka.Relay.Bench.Connection;
 public static class SessionOpener
 {
     /// <summary>
-    /// Opens <paramref name="count"/> sessions, session i for user <c>idBase + i</c> on
-    /// <c>urls[i % urls.Count]</c>. If any fails, closes those opened and throws <see cref="SetupException"/>.
+    /// Opens <paramref name="count"/> sessions, session i for user <c>idBase + i</c> (default
+    /// <c>--id-base</c>) on <c>urls[i % urls.Count]</c>, with the URL query <paramref name="query"/>(i)
+    /// when given (e.g. <c>resume=0</c>), at most <paramref name="concurrency"/> (default <c>--concurrency</c>)
+    /// at once. If any fails, closes those opened and throws <see cref="SetupException"/>.
     /// </summary>
     public static async Task<RelayConnection[]> OpenAllAsync(
-        BenchOptions options, ConnectionFactory factory, int count, Action onOpened, CancellationToken cancellationToken)
+        BenchOptions options, ConnectionFactory factory, int count, Action onOpened, CancellationToken cancellationToken,
+        ulong? idBase = null, Func<int, string?>? query = null, int? concurrency = null)
     {
+        var firstId = idBase ?? options.IdBase;
         var opened = new RelayConnection?[count];
         var tasks = new List<Task>(count);
         ConnectException? firstFailure = null;
         var failures = 0;
-        using var gate = new SemaphoreSlim(options.Concurrency);
+        using var gate = new SemaphoreSlim(concurrency ?? options.Concurrency);
         for (var i = 0; i < count && Volatile.Read(ref failures) == 0 && !cancellationToken.IsCancellationRequested; i++)
         {
             await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -24,7 +28,7 @@ public static class SessionOpener
                 try
                 {
                     opened[index] = await RelayConnection.ConnectAsync(
-                        factory, options.Urls[index % options.Urls.Count], options.IdBase + (ulong)index, options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
+                        factory, options.Urls[index % options.Urls.Count], firstId + (ulong)index, options.ConnectTimeout, cancellationToken, query: query?.Invoke(index)).ConfigureAwait(false);
                     onOpened();
                 }
                 catch (ConnectException e)

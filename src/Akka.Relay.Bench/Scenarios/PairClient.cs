@@ -9,7 +9,9 @@ namespace Akka.Relay.Bench.Scenarios;
 /// <summary>
 /// One client of a pair: sends SENDs to its peer with at most a window unacked, and checks what
 /// it receives: acks free window slots; the peer's messages are checked for order and timed.
-/// Counters are written by one loop each and read by others with <see cref="Volatile"/>.
+/// Counters are written by one loop each and read by others with <see cref="Volatile"/>. A client
+/// that opted in to its inbox (<c>?resume=0</c>) also checks the <c>resume</c> header and the
+/// <c>seq</c> of every message it receives (<see cref="InboxSequence"/>).
 /// </summary>
 public sealed class PairClient : IMessageSink
 {
@@ -23,16 +25,20 @@ public sealed class PairClient : IMessageSink
     private long _sent;
     private long _acked;
     private long _notOnline;
+    private long _stored;
+    private long _inboxUnavailable;
     private long _errorReplies;
     private long _delivered;
     private long _fifoViolations;
     private long _unexpected;
     private long _expectedSequence;
 
-    /// <summary>Creates the client for <paramref name="userId"/>.</summary>
-    public PairClient(ulong userId, int window, int size, MeasurementWindow measurement, LatencyRecorder latency, LatencyRecorder? sendLag = null)
+    /// <summary>Creates the client for <paramref name="userId"/>; <paramref name="optedIn"/>: its session connects with <c>?resume=0</c>.</summary>
+    public PairClient(ulong userId, int window, int size, MeasurementWindow measurement, LatencyRecorder latency, LatencyRecorder? sendLag = null, bool optedIn = false)
     {
         UserId = userId;
+        OptedIn = optedIn;
+        Inbox = new InboxSequence(optedIn);
         _size = size;
         _window = measurement;
         _latency = latency;
@@ -43,6 +49,12 @@ public sealed class PairClient : IMessageSink
 
     /// <summary>This client's user id.</summary>
     public ulong UserId { get; }
+
+    /// <summary>True when this client's session opts in to its inbox (<c>?resume=0</c>).</summary>
+    public bool OptedIn { get; }
+
+    /// <summary>The check of the resume header and of the <c>seq</c> of what this client receives.</summary>
+    public InboxSequence Inbox { get; }
 
     /// <summary>The other client of the pair.</summary>
     public PairClient Peer { get; set; } = null!;
@@ -59,7 +71,13 @@ public sealed class PairClient : IMessageSink
     /// <summary><c>not online</c> replies received.</summary>
     public long NotOnline => Volatile.Read(ref _notOnline);
 
-    /// <summary><c>error: …</c> replies received.</summary>
+    /// <summary><c>stored</c> replies received (the peer had an inbox but no live session).</summary>
+    public long Stored => Volatile.Read(ref _stored);
+
+    /// <summary><c>error: inbox unavailable</c> replies received (not stored, not delivered).</summary>
+    public long InboxUnavailable => Volatile.Read(ref _inboxUnavailable);
+
+    /// <summary>Other <c>error: …</c> replies received.</summary>
     public long ErrorReplies => Volatile.Read(ref _errorReplies);
 
     /// <summary>The peer's messages received.</summary>
@@ -71,11 +89,18 @@ public sealed class PairClient : IMessageSink
     /// <summary>Messages that were neither an ack nor the peer's.</summary>
     public long Unexpected => Volatile.Read(ref _unexpected);
 
-    /// <summary>Messages this client sent that the server accepted but the peer never received.</summary>
-    public long Lost => Math.Max(0, Sent - NotOnline - ErrorReplies - Peer.Delivered);
+    /// <summary>Messages this client sent that the server accepted but the peer never received (a <c>stored</c> one waits for a resume that this run never makes).</summary>
+    public long Lost => Math.Max(0, Sent - NotOnline - ErrorReplies - InboxUnavailable - Peer.Delivered);
+
+    /// <summary>
+    /// The peer received more of this client's messages than were answered <c>success send</c> or
+    /// <c>stored</c>: messages answered <c>not online</c> or <c>error: …</c> (e.g. <c>error: inbox
+    /// unavailable</c>, "nothing delivered", protocol 1.1 section 9.3) that were delivered anyway.
+    /// </summary>
+    public long DeliveredDespiteRefusal => Math.Max(0, Peer.Delivered - Math.Max(0, Sent - NotOnline - ErrorReplies - InboxUnavailable));
 
     /// <summary>SENDs not answered at all.</summary>
-    public long Unanswered => Math.Max(0, Sent - Acked - NotOnline - ErrorReplies);
+    public long Unanswered => Math.Max(0, Sent - Acked - NotOnline - Stored - InboxUnavailable - ErrorReplies);
 
     /// <summary>Binds the client to its open session.</summary>
     public void Attach(RelayConnection connection) => _connection = connection;
@@ -94,11 +119,21 @@ public sealed class PairClient : IMessageSink
         {
             switch (m.Kind)
             {
+                case ContentKind.Resume:
+                    // The session's first frame, not an answer: it frees no window slot.
+                    Inbox.OnHeader(m.Header!);
+                    return;
                 case ContentKind.SuccessSend:
                     Volatile.Write(ref _acked, _acked + 1);
                     break;
                 case ContentKind.NotOnline:
                     Volatile.Write(ref _notOnline, _notOnline + 1);
+                    break;
+                case ContentKind.Stored:
+                    Volatile.Write(ref _stored, _stored + 1);
+                    break;
+                case ContentKind.InboxUnavailable:
+                    Volatile.Write(ref _inboxUnavailable, _inboxUnavailable + 1);
                     break;
                 default:
                     Volatile.Write(ref _errorReplies, _errorReplies + 1);
@@ -115,6 +150,7 @@ public sealed class PairClient : IMessageSink
             return;
         }
 
+        Inbox.OnDelivered(m.Seq);
         if (m.Sequence < _expectedSequence)
         {
             _fifoViolations++;

@@ -8,9 +8,21 @@ namespace Akka.Relay.Bench.Scenarios;
 /// <c>pairs</c>: P pairs of clients send SENDs to each other, each with at most W unacked (and at a
 /// fixed total rate with <c>--rate</c>). Measures delivered and acked msg/s, one-way latency,
 /// lost messages and FIFO violations. With two URLs the two clients of a pair use different servers.
+/// With <c>--resume half|all</c> the second client of every pair (half) or every client (all) opts in
+/// to its inbox (<c>?resume=0</c>), so the SENDs to it are persisted before they are answered; the
+/// answers <c>stored</c> and <c>error: inbox unavailable</c> are counted, and the resume header and
+/// the <c>seq</c> of every delivered message are checked (<see cref="InboxSequence"/>).
 /// </summary>
 public static class PairsScenario
 {
+    /// <summary>Whether client <paramref name="index"/> (even: A of a pair, odd: B) opts in under <c>--resume</c> <paramref name="mode"/>.</summary>
+    public static bool OptsIn(string mode, int index) => mode switch
+    {
+        "all" => true,
+        "half" => index % 2 == 1,
+        _ => false,
+    };
+
     /// <summary>Runs the scenario.</summary>
     public static async Task<BenchResult> RunAsync(BenchOptions options, ConnectionFactory factory, CancellationToken abort)
     {
@@ -22,7 +34,7 @@ public static class PairsScenario
         var clients = new PairClient[count];
         for (var i = 0; i < count; i++)
         {
-            clients[i] = new PairClient(options.IdBase + (ulong)i, options.Window, options.Size, window, latency, sendLag);
+            clients[i] = new PairClient(options.IdBase + (ulong)i, options.Window, options.Size, window, latency, sendLag, OptsIn(options.Resume, i));
         }
 
         for (var i = 0; i < count; i += 2)
@@ -42,7 +54,9 @@ public static class PairsScenario
         progress.Phase = "connect";
         progress.Start();
 
-        var connections = await SessionOpener.OpenAllAsync(options, factory, count, () => Interlocked.Increment(ref opened), abort).ConfigureAwait(false);
+        var connections = await SessionOpener.OpenAllAsync(
+            options, factory, count, () => Interlocked.Increment(ref opened), abort,
+            query: i => clients[i].OptedIn ? ConnectionFactory.ResumeFromStart : null).ConfigureAwait(false);
         var receiveLoops = new Task[count];
         for (var i = 0; i < count; i++)
         {
@@ -87,6 +101,12 @@ public static class PairsScenario
         result.Add("unanswered", clients.Sum(c => c.Unanswered), "msg");
         result.Add("not_online", clients.Sum(c => c.NotOnline), "msg");
         result.Add("error_replies", clients.Sum(c => c.ErrorReplies), "msg");
+        result.Add("opted_in_clients", clients.Count(c => c.OptedIn), "count");
+        result.Add("stored_replies", clients.Sum(c => c.Stored), "msg");
+        result.Add("inbox_unavailable", clients.Sum(c => c.InboxUnavailable), "msg");
+        result.Add("resume_header_problems", clients.Sum(c => c.Inbox.HeaderProblems), "count");
+        result.Add("seq_violations", clients.Sum(c => c.Inbox.Violations), "msg");
+        result.Add("delivered_despite_refusal", clients.Sum(c => c.DeliveredDespiteRefusal), "msg");
         result.Add("fifo_violations", clients.Sum(c => c.FifoViolations), "msg");
         result.Add("unexpected_messages", clients.Sum(c => c.Unexpected), "msg");
         ResourceMetrics.Add(result, window, options.Pids, delivered, "msg");
@@ -103,6 +123,11 @@ public static class PairsScenario
         if (budget.IsExhausted)
         {
             result.Notes.Add($"stopped early: --max-messages {options.MaxMessages} reached");
+        }
+
+        if (clients.FirstOrDefault(c => c.OptedIn && c.Inbox.Header is null) is { } headless)
+        {
+            result.Notes.Add($"user {headless.UserId} opted in but never received its resume header");
         }
 
         progress.Phase = "close";

@@ -72,7 +72,11 @@ public static class WireFormat
         return w;
     }
 
-    /// <summary>Reads type, sender and content from one server message; false if it is not a JSON object.</summary>
+    /// <summary>
+    /// Reads type, sender, content and the inbox's <c>seq</c> from one server message (and, for a
+    /// <c>resume</c> header, its epoch, first, last and gap); false if it is not a JSON object.
+    /// A <c>seq</c> that is not a positive integer reads as -1, so a check never takes it for a good one.
+    /// </summary>
     public static bool TryRead(ReadOnlySpan<byte> json, out IncomingMessage message)
     {
         message = default;
@@ -81,6 +85,11 @@ public static class WireFormat
         var kind = ContentKind.None;
         long sequence = 0;
         long timestamp = 0;
+        long seq = 0;
+        string? epoch = null;
+        long first = -1;
+        long last = -1;
+        bool? gap = null;
         try
         {
             var reader = new Utf8JsonReader(json);
@@ -115,6 +124,36 @@ public static class WireFormat
                         kind = Classify(reader.ValueSpan, out sequence, out timestamp);
                     }
                 }
+                else if (reader.ValueTextEquals("seq"u8))
+                {
+                    reader.Read();
+                    seq = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var n) && n > 0 ? n : -1;
+                }
+                else if (reader.ValueTextEquals("epoch"u8))
+                {
+                    reader.Read();
+                    epoch = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                }
+                else if (reader.ValueTextEquals("first"u8))
+                {
+                    reader.Read();
+                    first = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var f) ? f : -1;
+                }
+                else if (reader.ValueTextEquals("last"u8))
+                {
+                    reader.Read();
+                    last = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var l) ? l : -1;
+                }
+                else if (reader.ValueTextEquals("gap"u8))
+                {
+                    reader.Read();
+                    gap = reader.TokenType switch
+                    {
+                        JsonTokenType.True => true,
+                        JsonTokenType.False => false,
+                        _ => null,
+                    };
+                }
                 else
                 {
                     reader.Read();
@@ -127,7 +166,8 @@ public static class WireFormat
             return false;
         }
 
-        message = new IncomingMessage(type, sender, kind, sequence, timestamp);
+        var header = kind == ContentKind.Resume ? new ResumeHeader(epoch, first, last, gap) : null;
+        message = new IncomingMessage(type, sender, kind, sequence, timestamp, seq, header);
         return true;
     }
 
@@ -143,6 +183,21 @@ public static class WireFormat
         if (content.SequenceEqual("not online"u8))
         {
             return ContentKind.NotOnline;
+        }
+
+        if (content.SequenceEqual("stored"u8))
+        {
+            return ContentKind.Stored;
+        }
+
+        if (content.SequenceEqual("resume"u8))
+        {
+            return ContentKind.Resume;
+        }
+
+        if (content.SequenceEqual("error: inbox unavailable"u8))
+        {
+            return ContentKind.InboxUnavailable;
         }
 
         if (content.StartsWith("error"u8))
