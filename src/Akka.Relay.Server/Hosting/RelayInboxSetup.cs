@@ -34,6 +34,11 @@ public static class RelayInboxSetup
             return akka;
         }
 
+        if (inbox.IsSqlite)
+        {
+            UseWriteAheadLog(inbox.ConnectionString);
+        }
+
         // SQLite takes one writer at a time; PostgreSQL serves Akka.Persistence.Sql's default of a few.
         var parallelism = inbox.IsSqlite ? 1 : 3;
         var store = $"provider-name = {Quote(inbox.ProviderName)}\nconnection-string = {Quote(inbox.ConnectionString)}\n";
@@ -64,6 +69,20 @@ public static class RelayInboxSetup
 
     /// <summary>The Akka.Persistence.Sql read journal's plugin id.</summary>
     public const string ReadJournalId = "akka.persistence.query.journal.sql";
+
+    /// <summary>
+    /// Puts the SQLite file in write-ahead-log mode (kept in the file itself): a commit appends to the log instead of
+    /// rewriting pages through a rollback journal, and readers (recoveries, the start's listing) do not block the writer.
+    /// Commits still sync (synchronous=FULL, the default), so a stored message survives a crash of the machine too.
+    /// </summary>
+    private static void UseWriteAheadLog(string connectionString)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection(connectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode=WAL;";
+        command.ExecuteScalar();
+    }
 
     private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
 }
