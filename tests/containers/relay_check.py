@@ -7,8 +7,9 @@ one line per check ("ok - ..." or "FAIL - ...") and exits 1 when any check faile
 
   relay_check.py ready URL...                      wait until every node is an Up member
   relay_check.py relay --kill-cmd CMD --stop-cmd CMD URL1 URL2 URL3
-  relay_check.py inbox --api-key KEY --kill-cmd CMD --restart-cmd CMD... --db-restart-cmd CMD
-                       --db-stop-cmd CMD --db-start-cmd CMD URL1 URL2 URL3
+  relay_check.py inbox --api-key KEY --kill-cmd CMD1 --kill-cmd CMD2 --kill-cmd CMD3
+                       --restart-cmd CMD... --db-restart-cmd CMD --db-stop-cmd CMD --db-start-cmd CMD
+                       URL1 URL2 URL3
 """
 
 import argparse
@@ -444,6 +445,20 @@ async def until_offline_with_inbox(base_url, api_key, user_id, epoch, window=30.
         await asyncio.sleep(0.5)
 
 
+def inbox_appends_of(base_url, timeout=5.0):
+    """relay_inbox_appends_total on GET /metrics: SENDs stored by the entities this node runs (0 before the first)."""
+    with urllib.request.urlopen(base_url + "/metrics", timeout=timeout) as response:
+        for line in response.read().decode().splitlines():
+            if line.startswith("relay_inbox_appends_total"):
+                return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+async def inbox_appends(urls):
+    loop = asyncio.get_running_loop()
+    return [await loop.run_in_executor(None, inbox_appends_of, url) for url in urls]
+
+
 class InboxHistory:
     """What user U's inbox must hold: every SEND answered "stored" or "success send", in order, under one epoch."""
 
@@ -485,7 +500,7 @@ class InboxHistory:
 async def inbox_checks(args, report):
     node1, node2, node3 = args.urls
     key = args.api_key
-    user_id, sender_id, later_id, prober_id, absent_id = 7001, 7101, 7102, 7103, 999998
+    user_id, sender_id, later_id, prober_id, witness_id, absent_id = 7001, 7101, 7102, 7103, 7104, 999998
     inbox = InboxHistory(user_id)
     sender = await connect_when_admitted(node1, sender_id)
 
@@ -498,40 +513,55 @@ async def inbox_checks(args, report):
         return answer
 
     # (a) Opt in on node 2, go away; a SEND from node 1 is stored; the resume on node 3 replays it as seq 1.
-    holder = None       # the resumed session, left open on node 3 for the kill
+    # The node whose relay_inbox_appends_total grows with that SEND runs the user's directory entity, and so the
+    # user's inbox (docs/operations.md, metrics): the kill below is aimed at it.
+    entity_node = None
 
     async def stored_and_resumed():
-        nonlocal holder
+        nonlocal entity_node
         first = await inbox.resume(node2)
         await inbox.disconnect(first, node1, key)
+        before = await inbox_appends(args.urls)
         await send_stored(sender, sender_id, "kept for later")
-        holder = await inbox.resume(node3)
-        return f"epoch {inbox.epoch}"
+        after = await inbox_appends(args.urls)
+        grown = [i for i in range(3) if after[i] > before[i]]
+        if len(grown) != 1:
+            raise CheckFailed(f"relay_inbox_appends_total of nodes 1-3 went from {before} to {after}: "
+                              "expected exactly one node to count the append")
+        entity_node = grown[0]
+        resumed = await inbox.resume(node3)
+        await resumed.close()
+        return f"epoch {inbox.epoch}; the user's entity runs on node {entity_node + 1}"
     if not await report.check(f"user {user_id} opts in on node 2 and leaves; a SEND from node 1 is answered 'stored'; "
                               "the resume on node 3 gets the header, then the message as seq 1", stored_and_resumed()):
         raise CheckFailed("the inbox checks need the stored message of the first one")
 
-    # (b) docker kill of node 3, the user's session still on it.
-    await run_command(args.kill_cmd, 30)
+    # (b) docker kill of the node that runs the user's entity, with the user's session on it too.
+    victim = args.urls[entity_node]
+    survivors = [url for url in args.urls if url != victim]
+    holder = await inbox.resume(victim)
+    await run_command(args.kill_cmd[entity_node], 30)
     killed = time.monotonic()
-    print(f"# killed node 3 ({args.kill_cmd})", flush=True)
+    print(f"# killed node {entity_node + 1} ({args.kill_cmd[entity_node]})", flush=True)
 
     async def survives_kill():
         try:
             await asyncio.wait_for(holder.closed.wait(), SURVIVOR_WINDOW)
         except asyncio.TimeoutError:
-            raise CheckFailed(f"the session on node 3 still open {SURVIVOR_WINDOW:.0f} s after the kill")
-        # The entity may have lived on node 3 (the SEND waits until it runs on a survivor), and may still count
-        # the dead node's session: both answers mean stored durably.
-        answer = await send_stored(sender, sender_id, "sent after the kill", ("stored", "success send"),
+            raise CheckFailed(f"the session on node {entity_node + 1} still open {SURVIVOR_WINDOW:.0f} s after the kill")
+        # The SEND waits until the entity runs on a survivor (recovered from the store); until the dead node is
+        # downed it may still count the dead session: both answers mean stored durably.
+        witness = await connect_when_admitted(survivors[0], witness_id, SURVIVOR_WINDOW)
+        answer = await send_stored(witness, witness_id, "sent after the kill", ("stored", "success send"),
                                    SURVIVOR_WINDOW + ANSWER_TIMEOUT)
         answered = time.monotonic() - killed
-        resumed = await inbox.resume(node1)
-        await inbox.disconnect(resumed, node1, key)
+        await witness.close()
+        resumed = await inbox.resume(survivors[1], window=SURVIVOR_WINDOW)
+        await inbox.disconnect(resumed, survivors[0], key)
         return (f"the SEND after the kill answered {json.loads(answer)['content']!r} after {answered:.1f} s; "
-                f"resume on node 1: seq 1-2, epoch {inbox.epoch}")
-    await report.check("docker kill of node 3 (the user's session): the stored message is still replayed, same epoch, "
-                       "and a new SEND gets seq 2", survives_kill())
+                f"resume on node {args.urls.index(survivors[1]) + 1}: seq 1-2, epoch {inbox.epoch}")
+    await report.check(f"docker kill of node {entity_node + 1} (the user's entity and session): the stored message "
+                       "is still replayed, same epoch, and a new SEND gets seq 2", survives_kill())
 
     # (b) The whole relay set stopped and started again; PostgreSQL and its volume stay.
     async def survives_restart():
@@ -578,19 +608,23 @@ async def inbox_checks(args, report):
 
     async def db_restart():
         await send_stored(prober, prober_id, "before the database restart")
+        began, timings = time.monotonic(), []
         restarting = asyncio.ensure_future(run_command(args.db_restart_cmd, 60))
-        # SENDs while the restart runs and after it: each answered stored or unavailable, until one is stored
-        # after the restart finished.
+        restarting.add_done_callback(lambda _: timings.append(time.monotonic() - began))
+        # SENDs while the restart runs and after it: each answered stored or unavailable, until one sent after
+        # the restart finished is stored.
         refused = 0
         while True:
+            finished = restarting.done()
             more, _ = await probe_until_stored("around the database restart", STORE_BACK_WINDOW)
             refused += more
-            if restarting.done():
+            if finished:
                 break
+            await asyncio.sleep(0.1)
         await restarting
-        window = f"{refused} SENDs answered 'error: inbox unavailable' meanwhile" if refused else \
+        window = f"{refused} SENDs answered 'error: inbox unavailable'" if refused else \
             "no SEND fell into the restart's window"
-        return f"{window}; stored again, seq {len(inbox.kept)}"
+        return f"the restart took {timings[0]:.1f} s; {window}; stored again, seq {len(inbox.kept)}"
     await report.check("docker restart of the PostgreSQL container: SENDs are stored again afterwards, "
                        "without restarting the nodes", db_restart())
 
@@ -637,7 +671,8 @@ def main():
     inbox = commands.add_parser("inbox", help="inbox checks: store and resume across nodes, node kill, relay restart, "
                                               "database restart (needs the server API)")
     inbox.add_argument("--api-key", required=True, help="the nodes' Relay:Api:Key (GET /api/users/{id})")
-    inbox.add_argument("--kill-cmd", required=True, help="command that kills node 3 (SIGKILL)")
+    inbox.add_argument("--kill-cmd", required=True, action="append",
+                       help="command that kills a node (SIGKILL): three times, for nodes 1, 2 and 3 in order")
     inbox.add_argument("--restart-cmd", required=True, action="append",
                        help="command(s), run in order, that stop and start all three nodes (repeat the option)")
     inbox.add_argument("--db-restart-cmd", required=True, help="command that restarts the PostgreSQL container")
@@ -645,6 +680,8 @@ def main():
     inbox.add_argument("--db-start-cmd", required=True, help="command that starts it again")
     inbox.add_argument("urls", nargs=3)
     args = parser.parse_args()
+    if args.command == "inbox" and len(args.kill_cmd) != 3:
+        parser.error("inbox: give --kill-cmd three times, for nodes 1, 2 and 3")
 
     report = Report()
 

@@ -191,16 +191,18 @@ relay_check ready --timeout 180 "${urls[@]}" || exit 1
 timed first-seed-rejoin "$t"
 
 # ---- the inbox across nodes, node kill, relay restart, PostgreSQL restart -------------------
-# Ends with all three nodes and the database running again (relay3 killed, then every node
-# stopped and started; the database restarted, then stopped and started).
+# Ends with all three nodes and the database running again (the node that runs the test user's
+# directory entity killed, then every node stopped and started; the database restarted, then
+# stopped and started).
 t=$SECONDS
-printf -v kill_cmd '%q ' "$DOCKER" kill "${id[relay3]}"
+kill_args=()
+for s in relay1 relay2 relay3; do printf -v cmd '%q ' "$DOCKER" kill "${id[$s]}"; kill_args+=(--kill-cmd "$cmd"); done
 printf -v relays_stop '%q ' "$COMPOSE" -f "$compose_file" -p "$project" stop relay1 relay2 relay3
 printf -v relays_start '%q ' "$COMPOSE" -f "$compose_file" -p "$project" start relay1 relay2 relay3
 printf -v db_restart '%q ' "$DOCKER" restart "${id[postgres]}"
 printf -v db_stop '%q ' "$DOCKER" stop "${id[postgres]}"
 printf -v db_start '%q ' "$DOCKER" start "${id[postgres]}"
-relay_check inbox --api-key "$RELAY_API_KEY" --kill-cmd "$kill_cmd" --restart-cmd "$relays_stop" \
+relay_check inbox --api-key "$RELAY_API_KEY" "${kill_args[@]}" --restart-cmd "$relays_stop" \
   --restart-cmd "$relays_start" --db-restart-cmd "$db_restart" --db-stop-cmd "$db_stop" --db-start-cmd "$db_start" \
   "${urls[@]}"
 # Back to the starting point for the relay checks below.
