@@ -7,6 +7,9 @@ one line per check ("ok - ..." or "FAIL - ...") and exits 1 when any check faile
 
   relay_check.py ready URL...                      wait until every node is an Up member
   relay_check.py relay --kill-cmd CMD --stop-cmd CMD URL1 URL2 URL3
+  relay_check.py inbox --api-key KEY --kill-cmd CMD1 --kill-cmd CMD2 --kill-cmd CMD3
+                       --restart-cmd CMD... --db-restart-cmd CMD --db-stop-cmd CMD --db-start-cmd CMD
+                       URL1 URL2 URL3
 """
 
 import argparse
@@ -31,6 +34,9 @@ OFFLINE_WINDOW = 35.0       # a killed node's users read "not online" within thi
 SURVIVOR_WINDOW = 45.0      # survivors relay again / drop the dead member within this
 ANSWER_TIMEOUT = 15.0       # one SEND's ack on a healthy cluster
 STOP_WINDOW = 40.0          # docker stop: sessions closed with 1001 (stop_grace_period is 30 s)
+RESTART_WINDOW = 180.0      # the whole relay set stopped and started: all nodes Up members again
+STORE_ANSWER = 20.0         # a SEND to an inbox user while the store is down: answered within Relay:Inbox:AppendTimeout (5 s)
+STORE_BACK_WINDOW = 90.0    # the database back: the user's inbox stores again (its supervisor's backoff is 1-30 s)
 
 
 class CheckFailed(Exception):
@@ -59,12 +65,12 @@ class WsClient:
         self._pump = asyncio.ensure_future(self._read_loop())
 
     @classmethod
-    async def connect(cls, base_url, user_id, timeout=10.0):
+    async def connect(cls, base_url, user_id, timeout=10.0, query=""):
         url = urllib.parse.urlsplit(base_url)
         reader, writer = await asyncio.wait_for(asyncio.open_connection(url.hostname, url.port), timeout)
         key = base64.b64encode(os.urandom(16)).decode()
         request = (
-            f"GET /ws/{user_id} HTTP/1.1\r\nHost: {url.hostname}:{url.port}\r\n"
+            f"GET /ws/{user_id}{query} HTTP/1.1\r\nHost: {url.hostname}:{url.port}\r\n"
             "Upgrade: websocket\r\nConnection: Upgrade\r\n"
             f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n")
         writer.write(request.encode())
@@ -134,6 +140,10 @@ class WsClient:
         text = obj if isinstance(obj, str) else json.dumps(obj, separators=(",", ":"))
         self._writer.write(self._frame(0x1, text.encode("utf-8")))
         await self._writer.drain()
+
+    async def next_text(self, timeout):
+        """The next message not yet taken, whatever it is."""
+        return await self.expect(lambda text: True, timeout)
 
     async def expect(self, wanted, timeout):
         """Takes the first message equal to `wanted` (a string, or a predicate on the text)."""
@@ -232,12 +242,12 @@ async def wait_members(urls, members, window, since):
         await asyncio.sleep(1)
 
 
-async def connect_when_admitted(url, user_id, window=30.0):
+async def connect_when_admitted(url, user_id, window=30.0, query=""):
     """A handshake can get 503 while the user's directory shard is being allocated: retry, bounded."""
     deadline = time.monotonic() + window
     while True:
         try:
-            return await WsClient.connect(url, user_id)
+            return await WsClient.connect(url, user_id, query=query)
         except HandshakeRefused as refused:
             if refused.status != 503 or time.monotonic() > deadline:
                 raise
@@ -392,6 +402,262 @@ async def relay_checks(args, report):
     await report.check("docker stop of nodes 1 and 2: their sessions are closed with 1001", graceful_stop())
 
 
+# ---- the inbox (protocol 1.1, section 9) across containers ---------------------------------------------------
+
+def resume_header(user_id, epoch, first, last, gap=False):
+    """The first frame of a session that opted in, byte for byte (section 9.2)."""
+    return (f'{{"type":2,"sender":0,"receiver":{user_id},"content":"resume","epoch":"{epoch}",'
+            f'"first":{first},"last":{last},"gap":{"true" if gap else "false"}}}')
+
+
+def stored_copy(seq, sender_id, receiver_id, content):
+    """A stored SEND as a session that opted in receives it: "seq" first, then the stamped message."""
+    return f'{{"seq":{seq},"sender":{sender_id},"type":1,"receiver":{receiver_id},"content":"{content}"}}'
+
+
+def error_reply(own_id, reason):
+    """An error answer goes to the sender, about the sender (docs/protocol.md §3)."""
+    return f'{{"type":2,"sender":0,"receiver":{own_id},"content":"error: {reason}"}}'
+
+
+def api_user(base_url, api_key, user_id, timeout=5.0):
+    """GET /api/users/{id}: {"user", "online", "sessions", "inbox": {"epoch", "lastSeq", "messages"}}."""
+    request = urllib.request.Request(f"{base_url}/api/users/{user_id}", headers={"X-Api-Key": api_key})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        raise CheckFailed(f"GET /api/users/{user_id} on {base_url}: HTTP {error.code} {error.read()!r}")
+
+
+async def until_offline_with_inbox(base_url, api_key, user_id, epoch, window=30.0):
+    """Waits until the user's directory entity counts no session (so a SEND is answered "stored")."""
+    deadline = time.monotonic() + window
+    while True:
+        try:
+            answer = await asyncio.get_running_loop().run_in_executor(None, api_user, base_url, api_key, user_id)
+        except (CheckFailed, OSError, ValueError) as error:
+            answer = {"error": str(error)}
+        if answer.get("online") is False and (answer.get("inbox") or {}).get("epoch") == epoch:
+            return answer
+        if time.monotonic() > deadline:
+            raise CheckFailed(f"user {user_id} not offline with inbox epoch {epoch} within {window:.0f} s: {answer}")
+        await asyncio.sleep(0.5)
+
+
+def inbox_appends_of(base_url, timeout=5.0):
+    """relay_inbox_appends_total on GET /metrics: SENDs stored by the entities this node runs (0 before the first)."""
+    with urllib.request.urlopen(base_url + "/metrics", timeout=timeout) as response:
+        for line in response.read().decode().splitlines():
+            if line.startswith("relay_inbox_appends_total"):
+                return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+async def inbox_appends(urls):
+    loop = asyncio.get_running_loop()
+    return [await loop.run_in_executor(None, inbox_appends_of, url) for url in urls]
+
+
+class InboxHistory:
+    """What user U's inbox must hold: every SEND answered "stored" or "success send", in order, under one epoch."""
+
+    def __init__(self, user_id):
+        self.user_id = user_id
+        self.epoch = None
+        self.kept = []                         # (sender id, content) per seq, seq = index + 1
+
+    async def resume(self, url, after=0, window=30.0):
+        """Opens a session with ?resume=after&epoch=E; checks the header and the replay; returns the client."""
+        query = f"?resume={after}" + (f"&epoch={self.epoch}" if self.epoch else "")
+        client = await connect_when_admitted(url, self.user_id, window, query)
+        header = await client.next_text(ANSWER_TIMEOUT)
+        try:
+            epoch = json.loads(header).get("epoch")
+        except ValueError:
+            epoch = None
+        if self.epoch is None:
+            self.epoch = epoch
+        wanted = resume_header(self.user_id, self.epoch, after + 1, len(self.kept))
+        if header != wanted:
+            await client.close()
+            raise CheckFailed(f"resume header {header}, expected {wanted}")
+        for seq in range(after + 1, len(self.kept) + 1):
+            sender_id, content = self.kept[seq - 1]
+            wanted = stored_copy(seq, sender_id, self.user_id, content)
+            got = await client.next_text(ANSWER_TIMEOUT)
+            if got != wanted:
+                await client.close()
+                raise CheckFailed(f"replay: {got}, expected {wanted}")
+        return client
+
+    async def disconnect(self, client, api_url, api_key):
+        """Closes the session and waits until the user's entity knows (the next SEND is then "stored")."""
+        await client.close()
+        await until_offline_with_inbox(api_url, api_key, self.user_id, self.epoch)
+
+
+async def inbox_checks(args, report):
+    node1, node2, node3 = args.urls
+    key = args.api_key
+    user_id, sender_id, later_id, prober_id, witness_id, absent_id = 7001, 7101, 7102, 7103, 7104, 999998
+    inbox = InboxHistory(user_id)
+    sender = await connect_when_admitted(node1, sender_id)
+
+    async def send_stored(client, client_id, content, answers=("stored",), window=ANSWER_TIMEOUT):
+        await client.send({"type": 1, "receiver": user_id, "content": content})
+        answer = await client.expect(lambda t: t.startswith('{"type":2,"sender":0'), window)
+        if answer not in [ack(user_id, a) for a in answers]:
+            raise CheckFailed(f"SEND to {user_id} answered {answer}, expected {' or '.join(answers)}")
+        inbox.kept.append((client_id, content))
+        return answer
+
+    # (a) Opt in on node 2, go away; a SEND from node 1 is stored; the resume on node 3 replays it as seq 1.
+    # The node whose relay_inbox_appends_total grows with that SEND runs the user's directory entity, and so the
+    # user's inbox (docs/operations.md, metrics): the kill below is aimed at it.
+    entity_node = None
+
+    async def stored_and_resumed():
+        nonlocal entity_node
+        first = await inbox.resume(node2)
+        await inbox.disconnect(first, node1, key)
+        before = await inbox_appends(args.urls)
+        await send_stored(sender, sender_id, "kept for later")
+        after = await inbox_appends(args.urls)
+        grown = [i for i in range(3) if after[i] > before[i]]
+        if len(grown) != 1:
+            raise CheckFailed(f"relay_inbox_appends_total of nodes 1-3 went from {before} to {after}: "
+                              "expected exactly one node to count the append")
+        entity_node = grown[0]
+        resumed = await inbox.resume(node3)
+        await resumed.close()
+        return f"epoch {inbox.epoch}; the user's entity runs on node {entity_node + 1}"
+    if not await report.check(f"user {user_id} opts in on node 2 and leaves; a SEND from node 1 is answered 'stored'; "
+                              "the resume on node 3 gets the header, then the message as seq 1", stored_and_resumed()):
+        raise CheckFailed("the inbox checks need the stored message of the first one")
+
+    # (b) docker kill of the node that runs the user's entity, with the user's session on it too.
+    victim = args.urls[entity_node]
+    survivors = [url for url in args.urls if url != victim]
+    holder = await inbox.resume(victim)
+    await run_command(args.kill_cmd[entity_node], 30)
+    killed = time.monotonic()
+    print(f"# killed node {entity_node + 1} ({args.kill_cmd[entity_node]})", flush=True)
+
+    async def survives_kill():
+        try:
+            await asyncio.wait_for(holder.closed.wait(), SURVIVOR_WINDOW)
+        except asyncio.TimeoutError:
+            raise CheckFailed(f"the session on node {entity_node + 1} still open {SURVIVOR_WINDOW:.0f} s after the kill")
+        # The SEND waits until the entity runs on a survivor (recovered from the store); until the dead node is
+        # downed it may still count the dead session: both answers mean stored durably.
+        witness = await connect_when_admitted(survivors[0], witness_id, SURVIVOR_WINDOW)
+        answer = await send_stored(witness, witness_id, "sent after the kill", ("stored", "success send"),
+                                   SURVIVOR_WINDOW + ANSWER_TIMEOUT)
+        answered = time.monotonic() - killed
+        await witness.close()
+        resumed = await inbox.resume(survivors[1], window=SURVIVOR_WINDOW)
+        await inbox.disconnect(resumed, survivors[0], key)
+        return (f"the SEND after the kill answered {json.loads(answer)['content']!r} after {answered:.1f} s; "
+                f"resume on node {args.urls.index(survivors[1]) + 1}: seq 1-2, epoch {inbox.epoch}")
+    await report.check(f"docker kill of node {entity_node + 1} (the user's entity and session): the stored message "
+                       "is still replayed, same epoch, and a new SEND gets seq 2", survives_kill())
+
+    # (b) The whole relay set stopped and started again; PostgreSQL and its volume stay.
+    async def survives_restart():
+        started = time.monotonic()
+        for command in args.restart_cmd:
+            await run_command(command, RESTART_WINDOW)
+        await wait_members(args.urls, len(args.urls), RESTART_WINDOW, started)
+        ready = time.monotonic() - started
+        resumed = await inbox.resume(node2)
+        await inbox.disconnect(resumed, node1, key)
+        later = await connect_when_admitted(node3, later_id)
+        await send_stored(later, later_id, "sent after the restart")
+        await later.close()
+        resumed = await inbox.resume(node1, after=2)
+        await inbox.disconnect(resumed, node1, key)
+        return f"cluster ready again {ready:.1f} s after the stop began; seq 1-2 replayed, epoch {inbox.epoch}, the next SEND seq 3"
+    await report.check("stop and start of all three nodes: the resume replays seq 1-2 under the same epoch; "
+                       "a new SEND is stored as seq 3", survives_restart())
+
+    # (c) PostgreSQL restarted under running nodes: refused while down, stored again after, no relay restarted.
+    prober = await connect_when_admitted(node1, prober_id)
+    unavailable = error_reply(prober_id, "inbox unavailable")
+    stored = ack(user_id, "stored")
+
+    async def probe_until_stored(label, window):
+        """SENDs one at a time until one is stored; every answer must be stored or unavailable."""
+        refused = 0
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            content = f"{label} {attempt}"
+            await prober.send({"type": 1, "receiver": user_id, "content": content})
+            answer = await prober.expect(lambda t: t.startswith('{"type":2,"sender":0'), STORE_ANSWER)
+            if answer == stored:
+                inbox.kept.append((prober_id, content))
+                return refused, time.monotonic() - started
+            if answer != unavailable:
+                raise CheckFailed(f"'{content}' answered {answer}, expected stored or error: inbox unavailable")
+            refused += 1
+            if time.monotonic() - started > window:
+                raise CheckFailed(f"still 'inbox unavailable' {window:.0f} s on ({refused} refused)")
+            await asyncio.sleep(0.5)
+
+    async def db_restart():
+        await send_stored(prober, prober_id, "before the database restart")
+        began, timings = time.monotonic(), []
+        restarting = asyncio.ensure_future(run_command(args.db_restart_cmd, 60))
+        restarting.add_done_callback(lambda _: timings.append(time.monotonic() - began))
+        # SENDs while the restart runs and after it: each answered stored or unavailable, until one sent after
+        # the restart finished is stored.
+        refused = 0
+        while True:
+            finished = restarting.done()
+            more, _ = await probe_until_stored("around the database restart", STORE_BACK_WINDOW)
+            refused += more
+            if finished:
+                break
+            await asyncio.sleep(0.1)
+        await restarting
+        window = f"{refused} SENDs answered 'error: inbox unavailable'" if refused else \
+            "no SEND fell into the restart's window"
+        return f"the restart took {timings[0]:.1f} s; {window}; stored again, seq {len(inbox.kept)}"
+    await report.check("docker restart of the PostgreSQL container: SENDs are stored again afterwards, "
+                       "without restarting the nodes", db_restart())
+
+    async def db_down_and_up():
+        await run_command(args.db_stop_cmd, 60)
+        try:
+            # Down: the SEND is refused, nothing stored.
+            content = "while the database is down"
+            await prober.send({"type": 1, "receiver": user_id, "content": content})
+            answer = await prober.expect(lambda t: t.startswith('{"type":2,"sender":0'), STORE_ANSWER)
+            if answer != unavailable:
+                raise CheckFailed(f"with the database stopped, a SEND answered {answer}, expected {unavailable}")
+            # A user without an inbox is answered as in version 1, store or no store.
+            await prober.send({"type": 1, "receiver": absent_id, "content": content})
+            await prober.expect(ack(absent_id, "not online"), ANSWER_TIMEOUT)
+        finally:
+            await run_command(args.db_start_cmd, 60)
+        refused, back = await probe_until_stored("after the database start", STORE_BACK_WINDOW)
+        return f"stored again {back:.1f} s after the start ({refused} more refused meanwhile), seq {len(inbox.kept)}"
+    await report.check("PostgreSQL stopped: a SEND is answered 'error: inbox unavailable' (one to a user without "
+                       "an inbox 'not online'); started again: SENDs are stored, without restarting the nodes",
+                       db_down_and_up())
+    await prober.close()
+    await sender.close()
+
+    async def all_there():
+        resumed = await inbox.resume(node3)
+        await resumed.close()
+        return f"seq 1-{len(inbox.kept)}, epoch {inbox.epoch}"
+    await report.check("the resume replays exactly the SENDs answered 'stored' or 'success send', in order, "
+                       "under the first epoch; none answered 'inbox unavailable'", all_there())
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -402,7 +668,20 @@ def main():
     relay.add_argument("--kill-cmd", required=True, help="command that kills node 3 (SIGKILL)")
     relay.add_argument("--stop-cmd", required=True, help="command that stops nodes 1 and 2 (SIGTERM)")
     relay.add_argument("urls", nargs=3)
+    inbox = commands.add_parser("inbox", help="inbox checks: store and resume across nodes, node kill, relay restart, "
+                                              "database restart (needs the server API)")
+    inbox.add_argument("--api-key", required=True, help="the nodes' Relay:Api:Key (GET /api/users/{id})")
+    inbox.add_argument("--kill-cmd", required=True, action="append",
+                       help="command that kills a node (SIGKILL): three times, for nodes 1, 2 and 3 in order")
+    inbox.add_argument("--restart-cmd", required=True, action="append",
+                       help="command(s), run in order, that stop and start all three nodes (repeat the option)")
+    inbox.add_argument("--db-restart-cmd", required=True, help="command that restarts the PostgreSQL container")
+    inbox.add_argument("--db-stop-cmd", required=True, help="command that stops the PostgreSQL container")
+    inbox.add_argument("--db-start-cmd", required=True, help="command that starts it again")
+    inbox.add_argument("urls", nargs=3)
     args = parser.parse_args()
+    if args.command == "inbox" and len(args.kill_cmd) != 3:
+        parser.error("inbox: give --kill-cmd three times, for nodes 1, 2 and 3")
 
     report = Report()
 
@@ -411,10 +690,11 @@ def main():
             await report.check(f"all {len(args.urls)} nodes report {len(args.urls)} members up on /readyz",
                                wait_members(args.urls, len(args.urls), args.timeout, time.monotonic()))
         else:
+            checks = relay_checks if args.command == "relay" else inbox_checks
             try:
-                await relay_checks(args, report)
+                await checks(args, report)
             except (CheckFailed, HandshakeRefused, OSError, asyncio.TimeoutError) as error:
-                report.fail(f"relay checks stopped early: {error}")
+                report.fail(f"{args.command} checks stopped early: {error}")
 
     asyncio.run(run())
     sys.exit(1 if report.failed or not report.passed else 0)

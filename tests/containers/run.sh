@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# Container test: builds the image from the project's Dockerfile, runs the three-node cluster of
-# deploy/docker-compose.loopback.yml and checks it through real WebSocket clients
-# (relay_check.py): the first seed killed and started again rejoins, cross-node SEND and ack,
-# broadcast, "not online", a node killed with
-# `docker kill`, a graceful `docker stop`. Prints one line per check and "N passed, N failed";
-# exits 1 on any failure. Always removes its containers and stops the Docker daemon it started.
+# Container test: builds the images (the relay's Dockerfile, deploy/postgres/Dockerfile), runs the
+# three-node cluster of deploy/docker-compose.loopback.yml with its PostgreSQL service and checks it
+# through real WebSocket clients (relay_check.py): the first seed killed and started again rejoins;
+# the inbox across nodes (stored on one node, resumed on another), through a `docker kill` of a
+# node, a stop and start of all three nodes, a restart and a stop/start of PostgreSQL; cross-node
+# SEND and ack, broadcast, "not online", a node killed with `docker kill`, a graceful
+# `docker stop`. Prints one line per check and "N passed, N failed"; exits 1 on any failure.
+# Always removes its containers and the database volume, and stops the Docker daemon it started.
 #
 # Needs root and the project's shared container scripts (they start a Docker daemon with host
 # networking only and make local stand-ins of the .NET base images), taken from, in order:
 # RELAY_CONTAINER_TOOLS=/path/to/containers; $RELAY_SHARED_DIR/containers when RELAY_SHARED_DIR
 # is set; else the first shared/containers beside the repository or above it (CI clones the
 # repository with ../shared beside it, the default of RELAY_SHARED_DIR). See docs/testing.md.
-# Uses 127.0.0.1 ports 8081-8083 (HTTP) and 4053-4055 (cluster), as the compose file says.
+# Uses 127.0.0.1 ports 8081-8083 (HTTP), 4053-4055 (cluster) and 5432 (PostgreSQL), as the compose
+# file says.
 set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,7 +24,7 @@ project=relay-container-test
 DOCKER=/usr/bin/docker            # Debian's client, matching the daemon start-dockerd.sh starts
 COMPOSE=/usr/bin/docker-compose   # 1.29, the compose installed with it
 urls=(http://127.0.0.1:8081 http://127.0.0.1:8082 http://127.0.0.1:8083)
-ports=(8081 8082 8083 4053 4054 4055)
+ports=(8081 8082 8083 4053 4054 4055 5432)
 logdir=$(mktemp -d /tmp/relay-container-test.XXXXXX)
 
 checks=$logdir/checks   # every "ok - " and "FAIL - " line, this script's and relay_check.py's
@@ -35,6 +38,23 @@ failed() { grep -c '^FAIL - ' "$checks"; }
 note() { echo "# $*"; }
 timed() { timings+=("$1 $(($SECONDS - $2)) s"); }
 compose() { "$COMPOSE" -f "$compose_file" -p "$project" "$@"; }
+# Not the compose files' defaults: the password reaches both the database and the nodes'
+# connection string through the environment alone. The key turns on the server API, which the
+# inbox checks ask whether a user's session has ended.
+random_hex() { od -An -N16 -tx1 /dev/urandom | tr -d ' \n'; }
+export RELAY_DB_PASSWORD="test-$(random_hex)" RELAY_API_KEY=$(random_hex)
+unset RELAY_DB_HOST RELAY_DB_PORT RELAY_DB_USER RELAY_DB_NAME
+# Waits until every named service's container reports the health status "healthy".
+await_healthy() {
+  local label=$1 window=$2 deadline health s; shift 2
+  deadline=$((SECONDS + window))
+  while :; do
+    health=$(for s in "$@"; do "$DOCKER" inspect -f '{{.State.Health.Status}}' "${id[$s]}"; done | tr '\n' ' ')
+    [ "$health" = "$(printf 'healthy %.0s' "$@")" ] && { pass "compose health checks: $label healthy"; return 0; }
+    [ "$SECONDS" -ge "$deadline" ] && { fail "compose health checks ($*): $health after $window s"; return 1; }
+    sleep 1
+  done
+}
 # Runs relay_check.py, its lines going to the output and the checks file. Its exit code must
 # agree with them: a crash that printed no FAIL line is a failure too.
 relay_check() {
@@ -53,11 +73,14 @@ teardown() {
     if [ "$(failed)" -gt 0 ] && [ -n "$(compose ps -q 2>/dev/null)" ]; then
       compose logs --no-color >"$logdir/nodes.log" 2>&1
       note "last lines of each node's log (all of them in $logdir/nodes.log):"
-      for s in relay1 relay2 relay3; do compose logs --no-color --tail=15 "$s" 2>&1 | sed 's/^/#   /'; done
+      for s in postgres relay1 relay2 relay3; do compose logs --no-color --tail=15 "$s" 2>&1 | sed 's/^/#   /'; done
     fi
-    compose down -t 30 --remove-orphans >"$logdir/down.log" 2>&1 || { note "docker-compose down failed:"; sed 's/^/#   /' "$logdir/down.log"; }
+    compose down -v -t 30 --remove-orphans >"$logdir/down.log" 2>&1 || { note "docker-compose down failed:"; sed 's/^/#   /' "$logdir/down.log"; }
     left=$("$DOCKER" ps -aq --filter "label=com.docker.compose.project=$project")
-    if [ -n "$left" ]; then fail "teardown: containers left behind: $left"; else note "teardown: no containers left"; fi
+    volumes=$("$DOCKER" volume ls -q --filter "label=com.docker.compose.project=$project")
+    if [ -n "$left" ]; then fail "teardown: containers left behind: $left"
+    elif [ -n "$volumes" ]; then fail "teardown: volumes left behind: $volumes"
+    else note "teardown: no containers or volumes left"; fi
   fi
   if [ "$started_daemon" = 1 ]; then
     "$tools/stop-dockerd.sh" >"$logdir/stop-dockerd.log" 2>&1 && note "$(tail -1 "$logdir/stop-dockerd.log")" \
@@ -134,15 +157,16 @@ t=$SECONDS
 compose build >"$logdir/build.log" 2>&1 \
   || { tail -30 "$logdir/build.log" | sed 's/^/#   /'; abort "building the image from the Dockerfile (log $logdir/build.log)"; }
 user=$("$DOCKER" image inspect -f '{{.Config.User}}' akka-relay:local)
-if [ -n "$user" ] && [ "$user" != root ] && [ "$user" != 0 ]; then
-  pass "image akka-relay:local built from the Dockerfile, runs as user $user ($((SECONDS - t)) s)"
+db_user=$("$DOCKER" image inspect -f '{{.Config.User}}' relay-postgres:local)
+if [ -n "$user" ] && [ "$user" != root ] && [ "$user" != 0 ] && [ "$db_user" = postgres ]; then
+  pass "images akka-relay:local (user $user) and relay-postgres:local (user $db_user) built from their Dockerfiles ($((SECONDS - t)) s)"
 else
-  fail "image akka-relay:local runs as root"
+  fail "images: akka-relay:local runs as '$user', relay-postgres:local as '$db_user' (expected non-root, postgres)"
 fi
 timed build "$t"
 
 # ---- three nodes ---------------------------------------------------------------------------
-compose down -t 30 --remove-orphans >/dev/null 2>&1   # leftovers of an interrupted run
+compose down -v -t 30 --remove-orphans >/dev/null 2>&1   # leftovers of an interrupted run, its data included
 for port in "${ports[@]}"; do
   (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && abort "127.0.0.1:$port is already in use; the nodes need ports ${ports[*]}"
 done
@@ -150,18 +174,12 @@ done
 t=$SECONDS
 compose up -d --no-build >"$logdir/up.log" 2>&1 || { sed 's/^/#   /' "$logdir/up.log"; abort "docker-compose up"; }
 declare -A id
-for s in relay1 relay2 relay3; do id[$s]=$(compose ps -q $s); done
+for s in postgres relay1 relay2 relay3; do id[$s]=$(compose ps -q $s); done
 relay_check ready --timeout 180 "${urls[@]}" || exit 1
 timed cluster-up "$t"
 
-# The compose health checks (bash /dev/tcp to /readyz inside each container) agree.
-deadline=$((SECONDS + 60))
-while :; do
-  health=$(for s in relay1 relay2 relay3; do "$DOCKER" inspect -f '{{.State.Health.Status}}' "${id[$s]}"; done | tr '\n' ' ')
-  [ "$health" = "healthy healthy healthy " ] && { pass "compose health checks: relay1..3 healthy"; break; }
-  [ "$SECONDS" -ge "$deadline" ] && { fail "compose health checks: $health after 60 s"; break; }
-  sleep 1
-done
+# The compose health checks (pg_isready; bash /dev/tcp to /readyz inside each node) agree.
+await_healthy "postgres, relay1..3" 60 postgres relay1 relay2 relay3
 
 # ---- the first seed killed and started again ------------------------------------------------
 # Every node lists all three as seeds: relay1, the first of them, rejoins the running cluster
@@ -171,6 +189,29 @@ t=$SECONDS
   || { sed 's/^/#   /' "$logdir/restart.log"; abort "docker kill + docker start of relay1"; }
 relay_check ready --timeout 180 "${urls[@]}" || exit 1
 timed first-seed-rejoin "$t"
+
+# ---- the inbox across nodes, node kill, relay restart, PostgreSQL restart -------------------
+# Ends with all three nodes and the database running again (the node that runs the test user's
+# directory entity killed, then every node stopped and started; the database restarted, then
+# stopped and started).
+t=$SECONDS
+kill_args=()
+for s in relay1 relay2 relay3; do printf -v cmd '%q ' "$DOCKER" kill "${id[$s]}"; kill_args+=(--kill-cmd "$cmd"); done
+printf -v relays_stop '%q ' "$COMPOSE" -f "$compose_file" -p "$project" stop relay1 relay2 relay3
+printf -v relays_start '%q ' "$COMPOSE" -f "$compose_file" -p "$project" start relay1 relay2 relay3
+printf -v db_restart '%q ' "$DOCKER" restart "${id[postgres]}"
+printf -v db_stop '%q ' "$DOCKER" stop "${id[postgres]}"
+printf -v db_start '%q ' "$DOCKER" start "${id[postgres]}"
+relay_check inbox --api-key "$RELAY_API_KEY" "${kill_args[@]}" --restart-cmd "$relays_stop" \
+  --restart-cmd "$relays_start" --db-restart-cmd "$db_restart" --db-stop-cmd "$db_stop" --db-start-cmd "$db_start" \
+  "${urls[@]}"
+# Back to the starting point for the relay checks below.
+for s in postgres relay1 relay2 relay3; do
+  [ "$("$DOCKER" inspect -f '{{.State.Running}}' "${id[$s]}")" = true ] || "$DOCKER" start "${id[$s]}" >/dev/null
+done
+relay_check ready --timeout 180 "${urls[@]}" || exit 1
+await_healthy "postgres, relay1..3 again after the restarts" 60 postgres relay1 relay2 relay3
+timed inbox "$t"
 
 # ---- relay checks, docker kill, docker stop ------------------------------------------------
 t=$SECONDS
