@@ -58,18 +58,15 @@ public sealed class StoredInboxLister : ReceiveActor, IWithTimers
 
     private void List()
     {
-        var self = Self;
-        try
-        {
-            var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<ICurrentPersistenceIdsQuery>(_readJournalId);
-            journal.CurrentPersistenceIds()
-                .RunWith(Sink.Seq<string>(), Context.System.Materializer())
-                .PipeTo(self, success: ids => new StoredInboxesListed(ids, null), failure: e => new StoredInboxesListed(null, e));
-        }
-        catch (Exception e)
-        {
-            self.Tell(new StoredInboxesListed(null, e));
-        }
+        // Outside the mailbox: creating the read journal waits on its journal (up to its ask timeout) while the store starts.
+        var system = Context.System;
+        var readJournalId = _readJournalId;
+        Task.Run(async () =>
+            {
+                var journal = PersistenceQuery.Get(system).ReadJournalFor<ICurrentPersistenceIdsQuery>(readJournalId);
+                return await journal.CurrentPersistenceIds().RunWith(Sink.Seq<string>(), system.Materializer());
+            })
+            .PipeTo(Self, success: ids => new StoredInboxesListed(ids, null), failure: e => new StoredInboxesListed(null, e));
     }
 
     private void OnListed(StoredInboxesListed listed)
