@@ -184,17 +184,16 @@ public sealed partial class RelayClient
     /// <summary>Runs one session until it ends; its SENDs without an answer stay queued for the next one.</summary>
     private async Task RunSessionAsync(Connection connection)
     {
-        List<PendingItem> resend;
         lock (_gate)
         {
-            resend = [.. _awaiting];
-            _awaiting.Clear();
-            if (_unwrittenBroadcast is { } broadcast)
+            // The SENDs written on the last session and not answered were written before anything still unwritten:
+            // they go first, in their order.
+            for (var node = _awaiting.Last; node is not null; node = node.Previous)
             {
-                resend.Add(broadcast);
-                _unwrittenBroadcast = null;
+                _unwritten.AddFirst(node.Value);
             }
 
+            _awaiting.Clear();
             _current = connection;
         }
 
@@ -203,7 +202,7 @@ public sealed partial class RelayClient
             SetState(new RelayStateChange(RelayConnectionState.Connected)); // The first session's was set by ConnectAsync.
         }
         var reading = ReadLoopAsync(connection);
-        var writing = WriteLoopAsync(connection, resend);
+        var writing = WriteLoopAsync(connection);
         var ended = await Task.WhenAny(reading, writing).ConfigureAwait(false);
         if (ended == writing && _lifetime.IsCancellationRequested)
         {
@@ -237,21 +236,32 @@ public sealed partial class RelayClient
         connection.Dispose();
     }
 
-    private async Task WriteLoopAsync(Connection connection, List<PendingItem> resend)
+    private async Task WriteLoopAsync(Connection connection)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(connection.Token, _lifetime.Token);
         try
         {
-            foreach (var item in resend)
+            while (true)
             {
-                await WriteAsync(connection, item, linked.Token).ConfigureAwait(false);
-            }
-
-            while (await _outgoing.Reader.WaitToReadAsync(linked.Token).ConfigureAwait(false))
-            {
-                while (_outgoing.Reader.TryRead(out var item))
+                PendingItem? next;
+                lock (_gate)
                 {
-                    await WriteAsync(connection, item, linked.Token).ConfigureAwait(false);
+                    // Taken from the queue and listed in one step: no cancellation can fall between the two.
+                    next = _unwritten.First?.Value;
+                    if (next is null && _outgoing.Reader.TryRead(out var queued))
+                    {
+                        _unwritten.AddLast(queued);
+                        next = queued;
+                    }
+                }
+
+                if (next is not null)
+                {
+                    await WriteAsync(connection, next, linked.Token).ConfigureAwait(false);
+                }
+                else if (!await _outgoing.Reader.WaitToReadAsync(linked.Token).ConfigureAwait(false))
+                {
+                    break;
                 }
             }
         }
@@ -266,9 +276,15 @@ public sealed partial class RelayClient
     {
         if (item.IsDone)
         {
-            return; // Cancelled by its caller before it was written.
+            lock (_gate)
+            {
+                _unwritten.Remove(item); // Cancelled by its caller before it was written.
+            }
+
+            return;
         }
 
+        // Waits in _unwritten: a session that ends meanwhile leaves it there for the next one.
         while (_oneAtATime && Outstanding(connection) > 0)
         {
             await _answered.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -279,11 +295,11 @@ public sealed partial class RelayClient
             // Registered before the write: if the write is cut, the SEND is resent on the next session.
             if (item.IsSend)
             {
+                _unwritten.Remove(item);
                 _awaiting.AddLast(item);
             }
             else
             {
-                _unwrittenBroadcast = item;
                 connection.Unechoed.Add(item.Mid);
             }
         }
@@ -291,9 +307,10 @@ public sealed partial class RelayClient
         await connection.Socket.SendAsync(item.Payload, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
         if (!item.IsSend)
         {
+            // A BROADCAST cut off mid-write stays listed and is written again on the next session.
             lock (_gate)
             {
-                _unwrittenBroadcast = null;
+                _unwritten.Remove(item);
             }
 
             item.Completion.TrySetResult(SendResult.Delivered);

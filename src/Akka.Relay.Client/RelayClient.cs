@@ -25,10 +25,14 @@ public sealed partial class RelayClient : IAsyncDisposable
     // SENDs written and not yet answered, in write order: acks answer them oldest first (docs/protocol.md section 4).
     private readonly LinkedList<PendingItem> _awaiting = new();
 
+    // Taken from _outgoing (or back from _awaiting for a new session) and not yet on the wire, in write order: a SEND
+    // leaves it for _awaiting just before its write, a BROADCAST once written. Whatever ends a session (a resync, a cut,
+    // a dispose) while a write waits for its turn finds every such message here, never only in a write loop's hands.
+    private readonly LinkedList<PendingItem> _unwritten = new();
+
     private RelayStateChange _state = new(RelayConnectionState.Connecting);
     private RelayPosition _handed = RelayPosition.Start;
     private RelayPosition _queued = RelayPosition.Start;
-    private PendingItem? _unwrittenBroadcast;
 
     // Released on every answer, echo or refusal: what a write in one-at-a-time mode waits for.
     private readonly SemaphoreSlim _answered = new(0);
@@ -290,13 +294,9 @@ public sealed partial class RelayClient : IAsyncDisposable
         List<PendingItem> left;
         lock (_gate)
         {
-            left = [.. _awaiting];
+            left = [.. _awaiting, .. _unwritten];
             _awaiting.Clear();
-            if (_unwrittenBroadcast is { } b)
-            {
-                left.Add(b);
-                _unwrittenBroadcast = null;
-            }
+            _unwritten.Clear();
         }
 
         while (_outgoing.Reader.TryRead(out var item))

@@ -46,7 +46,7 @@ public sealed class RateLimitTests
 
         // Twenty at once against a burst of five: refusals come while many SENDs wait for their acks.
         var sends = Enumerable.Range(0, 20).Select(k => alice.SendAsync(b, "burst " + k)).ToList();
-        var answers = await Task.WhenAll(sends).WaitAsync(TimeSpan.FromSeconds(60));
+        var answers = await AnswersAsync(sends, TimeSpan.FromSeconds(60), states);
 
         Assert.All(answers, r => Assert.True(r == SendResult.Delivered || r == SendResult.Error("rate limited"), $"unexpected {r}"));
         Assert.Contains(SendResult.Error("rate limited"), answers);
@@ -59,6 +59,21 @@ public sealed class RateLimitTests
         // At most the one session ended to resend without doubt; the client is on a session now.
         Assert.True(states.Changes.Count(c => c.State == RelayConnectionState.Reconnecting) <= 1, string.Join(", ", states.Changes));
         Assert.Equal(RelayConnectionState.Connected, alice.State);
+    }
+
+    /// <summary>Every SEND's answer; on a timeout, says which SENDs have none and how the connection went.</summary>
+    private static async Task<SendResult[]> AnswersAsync(IReadOnlyList<Task<SendResult>> sends, TimeSpan timeout, StateLog states)
+    {
+        try
+        {
+            return await Task.WhenAll(sends).WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            var open = sends.Select((t, k) => (t, k)).Where(x => !x.t.IsCompleted).Select(x => x.k);
+            Assert.Fail($"no answer within {timeout} for SENDs [{string.Join(", ", open)}] of {sends.Count}; states: {string.Join(", ", states.Changes)}");
+            throw;
+        }
     }
 
     [Fact]
