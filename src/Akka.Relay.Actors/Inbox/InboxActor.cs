@@ -16,6 +16,9 @@ public sealed class InboxActor : ReceivePersistentActor, IWithTimers
     /// <summary>The reason given to requesters and readers when the store failed or rejected a write.</summary>
     public const string StoreFailedReason = "the inbox store failed";
 
+    /// <summary>The reason given when a message was refused unwritten because the store is too far behind.</summary>
+    public const string StoreBehindReason = "the inbox store is too far behind";
+
     private const string RetentionTimer = "retention";
 
     private readonly ulong _userId;
@@ -31,6 +34,9 @@ public sealed class InboxActor : ReceivePersistentActor, IWithTimers
 
     // What to tell whom when an event still being written fails or is rejected (by reference: equal records are distinct writes).
     private readonly Dictionary<object, Action> _onWriteFailure = new(ReferenceEqualityComparer.Instance);
+
+    // When each message write still in flight began, oldest first (their callbacks come in this order).
+    private readonly Queue<long> _messageWritesStarted = new();
 
     private readonly HashSet<IActorRef> _readers = [];
     private int _opening;
@@ -166,9 +172,22 @@ public sealed class InboxActor : ReceivePersistentActor, IWithTimers
             _waitingForMid[key] = [];
         }
 
+        if (StoreIsBehind())
+        {
+            // Never written, so the "unavailable" answer stays true; a retry with the same mid is written then.
+            replyTo.Tell(new InboxAppendFailed(append.RequestId, StoreBehindReason));
+            if (append.Mid is not null)
+            {
+                _waitingForMid.Remove(key);
+            }
+
+            return;
+        }
+
         var stored = new MessageStored(append.Sender, append.Mid, append.Payload, DateTime.UtcNow, ReadersLive: _readers.Count + _opening > 0 || append.SessionsLive);
         _onWriteFailure[stored] = () =>
         {
+            _messageWritesStarted.TryDequeue(out _);
             replyTo.Tell(new InboxAppendFailed(append.RequestId, StoreFailedReason));
             if (append.Mid is not null && _waitingForMid.Remove(key, out var retries))
             {
@@ -179,8 +198,10 @@ public sealed class InboxActor : ReceivePersistentActor, IWithTimers
             }
         };
 
+        _messageWritesStarted.Enqueue(System.Diagnostics.Stopwatch.GetTimestamp());
         PersistAsync(stored, e =>
         {
+            _messageWritesStarted.TryDequeue(out _);
             _onWriteFailure.Remove(e);
             var message = Apply(e);
             if (message is null)
@@ -208,6 +229,11 @@ public sealed class InboxActor : ReceivePersistentActor, IWithTimers
             Persisted();
         });
     }
+
+    private bool StoreIsBehind() =>
+        _settings.ShedWritesAfter > TimeSpan.Zero
+        && _messageWritesStarted.TryPeek(out var oldest)
+        && System.Diagnostics.Stopwatch.GetElapsedTime(oldest) > _settings.ShedWritesAfter;
 
     private void Open(OpenInboxReader open)
     {

@@ -24,6 +24,14 @@ public sealed record InboxSettings(int MaxMessages, TimeSpan MaxAge, TimeSpan Id
     /// <summary>The longest wait between restarts while the store stays down.</summary>
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// While this inbox's oldest write still in flight is older than this, a new message is refused at once (answered
+    /// <c>error: inbox unavailable</c>, never written) instead of queued behind it: an overloaded store then sheds
+    /// load before a requester's deadline passes, so an "unavailable" answer is not followed by a late write that
+    /// delivers the message after all. Zero turns it off. Keep it well below the requesters' append timeout.
+    /// </summary>
+    public TimeSpan ShedWritesAfter { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>The snapshot interval in effect.</summary>
     public int EffectiveSnapshotEvery => SnapshotEvery > 0 ? SnapshotEvery : Math.Max(1, MaxMessages);
 }

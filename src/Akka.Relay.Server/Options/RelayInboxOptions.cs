@@ -32,6 +32,9 @@ public sealed class RelayInboxOptions
     /// <summary>How long a SEND to a user with an inbox waits for the store before it is answered <c>error: inbox unavailable</c>.</summary>
     public TimeSpan AppendTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>While an inbox's oldest write in flight is older than this, new messages to it are refused unwritten (zero: never).</summary>
+    public TimeSpan ShedWritesAfter { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>A user's inbox actor without readers and unused this long is stopped (it recovers from the store when next needed).</summary>
     public TimeSpan PassivateAfter { get; set; } = TimeSpan.FromMinutes(2);
 
@@ -48,5 +51,5 @@ public sealed class RelayInboxOptions
     public string ProviderName => IsSqlite ? "SQLite.MS" : "PostgreSQL.15";
 
     /// <summary>The actor layer's settings.</summary>
-    public InboxSettings ToSettings() => new(MaxMessages, MaxAge, IdleExpiry);
+    public InboxSettings ToSettings() => new(MaxMessages, MaxAge, IdleExpiry) { ShedWritesAfter = ShedWritesAfter };
 }

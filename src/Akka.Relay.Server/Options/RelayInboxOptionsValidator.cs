@@ -29,6 +29,11 @@ public sealed class RelayInboxOptionsValidator(IOptions<RelayClusterOptions> clu
             failures.Add("Relay:Inbox:AppendTimeout and PassivateAfter must be positive time spans.");
         }
 
+        if (options.ShedWritesAfter < TimeSpan.Zero || (options.ShedWritesAfter > TimeSpan.Zero && options.ShedWritesAfter >= options.AppendTimeout))
+        {
+            failures.Add("Relay:Inbox:ShedWritesAfter must be zero (off) or shorter than Relay:Inbox:AppendTimeout: refusing must come before the requester gives up.");
+        }
+
         var knownStore = options.IsSqlite || string.Equals(options.Store, RelayInboxOptions.PostgreSql, StringComparison.OrdinalIgnoreCase);
         if (!knownStore)
         {

@@ -99,6 +99,35 @@ public sealed class InboxActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task A_message_behind_a_write_older_than_ShedWritesAfter_is_refused_unwritten_and_a_retry_is_stored_later()
+    {
+        var inbox = Sys.ActorOf(InboxActor.GetProps(User, Settings with { ShedWritesAfter = TimeSpan.FromMilliseconds(300) }));
+        var reader = await OpenAsync(inbox, 0, null);
+        await reader.ExpectMsgAsync<InboxReaderOpened>(Timeout);
+
+        await Journal.OnWrite.PassWithDelay(TimeSpan.FromSeconds(3));
+        var sender = CreateTestProbe();
+        inbox.Tell(new AppendToInbox(1, 3, "first", Message(3, "slow")), sender.Ref);
+        await sender.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(600));
+
+        // The first write is older than 300 ms: the next message is refused at once, without a write.
+        inbox.Tell(new AppendToInbox(2, 3, "second", Message(3, "behind")), sender.Ref);
+        var refused = await sender.ExpectMsgAsync<InboxAppendFailed>(TimeSpan.FromSeconds(1));
+        Assert.Equal((2L, InboxActor.StoreBehindReason), (refused.RequestId, refused.Reason));
+
+        Assert.Equal(1UL, (await sender.ExpectMsgAsync<InboxAppended>(Timeout)).Seq);
+        await Journal.OnWrite.Pass();
+
+        // Nothing of the refused one was stored or delivered: its retry gets the next seq, and the reader sees 1 then 2.
+        inbox.Tell(new AppendToInbox(3, 3, "second", Message(3, "behind")), sender.Ref);
+        var retried = await sender.ExpectMsgAsync<InboxAppended>(Timeout);
+        Assert.Equal((2UL, false), (retried.Seq, retried.Duplicate));
+        Assert.Equal(1UL, (await reader.ExpectMsgAsync<InboxDelivery>(Timeout)).Seq);
+        Assert.Equal(2UL, (await reader.ExpectMsgAsync<InboxDelivery>(Timeout)).Seq);
+        await reader.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
     public async Task Without_a_reader_a_message_is_stored_and_replayed_to_the_next_resume()
     {
         var inbox = Sys.ActorOf(InboxActor.GetProps(User, Settings));
