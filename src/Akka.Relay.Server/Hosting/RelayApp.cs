@@ -52,6 +52,8 @@ public static class RelayApp
         builder.AddRelaySecurity();
         builder.AddRelayInbox();
         builder.Services.AddSingleton<DrainState>();
+        builder.Services.AddSingleton<HeartbeatScheduler>();
+        builder.Services.AddSingleton<WebSocketUpgrade>();
         builder.Services.AddSingleton<RelayWebSocketEndpoint>();
         builder.Services.AddHostedService<SessionDrainService>();
         builder.Services.AddRelayHealthChecks();
