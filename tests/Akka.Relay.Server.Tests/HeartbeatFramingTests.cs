@@ -7,7 +7,8 @@ namespace Akka.Relay.Server.Tests;
 
 /// <summary>
 /// docs/protocol.md §5 on the wire: the server finds a client's Pong however its bytes are cut up by TCP and whatever
-/// frames come before it, and a client that answers stays connected across many pings.
+/// frames come before it, a client that answers stays connected across many pings, and one that stopped reading is
+/// dropped even while a write to it can never finish.
 /// </summary>
 [Collection(TimingSensitiveCollection.Name)]
 public sealed class HeartbeatFramingTests
@@ -52,5 +53,32 @@ public sealed class HeartbeatFramingTests
         // Still registered: a SEND to it is delivered.
         await prober.SendToAsync(clientId, "still there?");
         Assert.Equal(Wire.SuccessSend(clientId), await prober.ReceiveTextAsync());
+    }
+
+    [Fact]
+    public async Task A_client_that_stopped_reading_in_the_middle_of_a_large_write_is_dropped_by_the_pong_deadline()
+    {
+        // Only the heartbeat can end this session: the slow-consumer bounds are far away.
+        await using var server = await RelayServer.StartAsync(
+            ("Relay:PingInterval", "00:00:01"),
+            ("Relay:PongTimeout", "00:00:01"),
+            ("Relay:MaxMessageBytes", "65536"),
+            ("Relay:OutboundQueueCapacity", "100000"),
+            ("Relay:OutboundQueueMaxBytes", "1000000000"),
+            ("Relay:SlowConsumerTimeout", "01:00:00"));
+        var (stalledId, senderId, proberId) = (Ids.Next(), Ids.Next(), Ids.Next());
+        await using var stalled = await server.ConnectStalledAsync(stalledId);
+        await using var sender = await server.ConnectAsync(senderId);
+        await using var prober = await server.ConnectAsync(proberId);
+
+        // Far more than the socket buffers hold: the server's write to the stalled client blocks for good.
+        var content = new string('x', 60_000);
+        for (var i = 0; i < 200; i++)
+        {
+            await sender.SendToAsync(stalledId, content);
+            Assert.Equal(Wire.SuccessSend(stalledId), await sender.ReceiveTextAsync());
+        }
+
+        await Probe.UntilOfflineAsync(prober, stalledId, TimeSpan.FromSeconds(30));
     }
 }

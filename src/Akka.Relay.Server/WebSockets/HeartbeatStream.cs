@@ -32,6 +32,9 @@ internal sealed class HeartbeatStream : Stream
     private long _lastReceived = Environment.TickCount64;
     private long _pingSentAt;
 
+    // A ping is due but a frame was being written: whoever holds the write gate next sends it.
+    private volatile bool _pingOwed;
+
     // Set once a close frame went out or came in: from then on the close handshake (and its timeout) rules.
     private volatile bool _closing;
 
@@ -103,19 +106,27 @@ internal sealed class HeartbeatStream : Stream
                 // The read pump sees the abort and reports the session as a heartbeat timeout.
                 socket.Abort();
             }
+            else if (_pingOwed)
+            {
+                TryWritePing();
+            }
 
             return;
         }
 
         if (now - Volatile.Read(ref _lastReceived) >= pingIntervalMs)
         {
-            TryPing(now);
+            // The Pong's deadline runs from now even when a frame being written holds the ping back: a write that
+            // never finishes (a client that stopped reading) must not keep the session alive.
+            Volatile.Write(ref _pingSentAt, now);
+            _pingOwed = true;
+            TryWritePing();
         }
     }
 
-    private void TryPing(long now)
+    private void TryWritePing()
     {
-        // A frame being written now shows the connection is busy anyway: try again on the next tick.
+        // Busy with a frame: the writer sends the ping right after it, or the next tick does.
         if (!_writeGate.Wait(0))
         {
             return;
@@ -130,7 +141,7 @@ internal sealed class HeartbeatStream : Stream
                 return;
             }
 
-            Volatile.Write(ref _pingSentAt, now);
+            _pingOwed = false;
             write = _inner.WriteAsync(PingFrame);
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
@@ -201,6 +212,11 @@ internal sealed class HeartbeatStream : Stream
             }
 
             await _inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            if (_pingOwed && !_closing)
+            {
+                _pingOwed = false;
+                await _inner.WriteAsync(PingFrame, cancellationToken).ConfigureAwait(false);
+            }
         }
         finally
         {
