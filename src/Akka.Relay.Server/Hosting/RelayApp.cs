@@ -41,6 +41,7 @@ public static class RelayApp
 
         // No log line may carry a token, whatever the log levels (ASP.NET's request lines log the query string).
         RedactingLoggerFactory.Register(builder.Services);
+        HostingRequestLines.Register(builder.Logging, configuration);
         builder.Services.AddOptions<RelayOptions>()
             .Bind(configuration.GetSection(RelayOptions.Section))
             .ValidateOnStart();
