@@ -4,9 +4,9 @@
 # during the 2,000/s ramp, handshakes per second), then the relay against a base build (ab.sh: pairs and broadcast
 # must not regress), then one table.
 #
-#   bench/cost.sh                              # HEAD against main, 3 repeats (~45 min on 2 cores)
-#   bench/cost.sh --base main --ref HEAD -r 2  # fewer repeats (~30 min)
-#   bench/cost.sh --quick -r 1                 # smoke test (~8 min)
+#   bench/cost.sh                              # HEAD against main, 3 repeats (~25 min on 2 cores)
+#   bench/cost.sh --base main --ref HEAD -r 2  # fewer repeats (15 min measured on 2026-12-06)
+#   bench/cost.sh --quick -r 1                 # smoke test (~6 min)
 #
 # Options (environment variable in brackets):
 #   --base REF       the build the no-regression rows compare against (BASE, default main)
@@ -41,6 +41,9 @@ command -v jq >/dev/null || die "jq is needed"
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 started=$(date +%s)
+# Both halves build a clean export of the ref; named by its commit now, in case the branch moves meanwhile.
+cand_rev="$(git -C "$root" rev-parse --short "$cand_ref")"
+cand_ref="$(git -C "$root" rev-parse "$cand_ref")"
 
 rc=0
 log "relay $cand_ref against Go: idle idle-19k connect ($repeats x 2 runs each)"
@@ -52,16 +55,16 @@ log "relay $cand_ref against $base_ref: pairs broadcast ($repeats x 2 runs each)
 
 # --- the table ---------------------------------------------------------------------------------
 c() { # compare.json, metric, side -> median
-  jq -r --arg m "$2" --arg s "$3" '.metrics[$m][$s].median // "n/a"' "$out/compare/$1.compare.json" 2>/dev/null || echo n/a
+  jq -r --arg m "$2" --arg s "$3" '.metrics[$m][$s].median // "n/a" | if type == "number" then (. * 1000 | round / 1000) else . end' "$out/compare/$1.compare.json" 2>/dev/null || echo n/a
 }
 r() { # compare.json, metric -> paired ratio median
   jq -r --arg m "$2" '.metrics[$m].paired_ratio.median // empty | . * 100 | round / 100' "$out/compare/$1.compare.json" 2>/dev/null || echo n/a
 }
 a() { # ab json, metric -> "candidate / base = ratio"
-  jq -r --arg m "$2" '.metrics[$m] | "\(.candidate.median) / \(.base.median) = \(.paired_ratio.median * 100 | round / 100)x"' "$out/ab/$1.compare.json" 2>/dev/null || echo n/a
+  jq -r --arg m "$2" '.metrics[$m] | "\(.candidate.median * 1000 | round / 1000) / \(.base.median * 1000 | round / 1000) = \(.paired_ratio.median * 100 | round / 100)x"' "$out/ab/$1.compare.json" 2>/dev/null || echo n/a
 }
 {
-  echo "### Cost of an idle connection: relay $(git -C "$root" rev-parse --short "$cand_ref") against Go and against $base_ref"
+  echo "### Cost of an idle connection: relay $cand_rev against Go and against $base_ref"
   echo
   echo "| row | target | relay | Go | relay / Go (paired median) |"
   echo "|---|---|---:|---:|---:|"
