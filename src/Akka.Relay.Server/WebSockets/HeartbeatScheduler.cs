@@ -32,18 +32,6 @@ public sealed class HeartbeatScheduler : IDisposable
     /// <summary>How often the sessions are checked: a quarter of the shorter of the two settings, at most a second.</summary>
     public TimeSpan Tick { get; }
 
-    /// <summary>Sessions being watched.</summary>
-    public int Count
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _count;
-            }
-        }
-    }
-
     /// <summary>The tick for the given settings (a missed Pong is noticed at most one tick late).</summary>
     public static TimeSpan TickOf(TimeSpan pingInterval, TimeSpan pongTimeout)
     {
