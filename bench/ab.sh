@@ -152,7 +152,7 @@ for scenario in $scenarios; do
     done
   done
   if "${bench[@]}" compare-report "${runs[@]}" --title "$scenario: candidate ${rev[candidate]} / base ${rev[base]}" \
-      --metrics "${metrics[$scenario]}" >"$out/$scenario.md" 2>"$out/$scenario.compare.log"; then
+      --metrics "${metrics[$scenario]}" --json "$out/$scenario.compare.json" >"$out/$scenario.md" 2>"$out/$scenario.compare.log"; then
     { cat "$out/$scenario.md"; echo; } | tee -a "$report"
   else
     log "$scenario: no comparison: $(cat "$out/$scenario.compare.log")"

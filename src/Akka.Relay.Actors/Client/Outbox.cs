@@ -1,5 +1,4 @@
 using System.Net.WebSockets;
-using System.Threading.Channels;
 using Akka.Relay.Actors.Telemetry;
 
 namespace Akka.Relay.Actors.Client;
@@ -13,7 +12,17 @@ namespace Akka.Relay.Actors.Client;
 /// </summary>
 internal sealed class Outbox : IOutboundQueue
 {
-    private readonly Channel<Outgoing> _queue;
+    // A queue that grew past this many messages is dropped once drained, so a burst long ago holds no array.
+    private const int KeepDrainedQueueUpTo = 32;
+
+    // The queue is made on the first message and the pump waits on one reusable signal: an idle session's outbox
+    // is a few fields (a channel was ~1.4 KiB per session, most of it its first segment).
+    private readonly Lock _gate = new();
+    private readonly PumpSignal _signal = new();
+    private Queue<Outgoing>? _items;
+    private int _peak;
+    private bool _completed;
+    private bool _pumpWaiting;
     private readonly int _capacity;
     private readonly long _maxBytes;
     private readonly long _stallMilliseconds;
@@ -33,11 +42,6 @@ internal sealed class Outbox : IOutboundQueue
         _stallMilliseconds = (long)settings.SlowConsumerTimeout.TotalMilliseconds;
         _credit = credit;
         _metrics = metrics;
-        _queue = Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions
-        {
-            SingleReader = true,
-            SingleWriter = true,
-        });
     }
 
     /// <summary>Messages waiting to be written, the one being written included (read by the metrics at scrape time).</summary>
@@ -67,31 +71,61 @@ internal sealed class Outbox : IOutboundQueue
 
         Interlocked.Increment(ref _count);
         Interlocked.Add(ref _bytes, payload.Length);
-        if (_queue.Writer.TryWrite(new Outgoing(payload, returnsCredit)))
+        bool wake;
+        lock (_gate)
         {
-            return true;
+            if (_completed)
+            {
+                Dequeued(payload.Length);
+                return false;
+            }
+
+            var items = _items ??= new Queue<Outgoing>();
+            items.Enqueue(new Outgoing(payload, returnsCredit));
+            _peak = Math.Max(_peak, items.Count);
+            wake = _pumpWaiting;
+            _pumpWaiting = false;
         }
 
-        Dequeued(payload.Length);
-        return false;
+        if (wake)
+        {
+            _signal.Set();
+        }
+
+        return true;
     }
 
     /// <summary>Ends the queue; the pump then writes the close frame (after the pending messages unless told to discard them).</summary>
     public void Close(CloseSession close)
     {
         _close ??= close;
-        _queue.Writer.TryComplete();
+        bool wake;
+        lock (_gate)
+        {
+            if (_completed)
+            {
+                return;
+            }
+
+            _completed = true;
+            wake = _pumpWaiting;
+            _pumpWaiting = false;
+        }
+
+        if (wake)
+        {
+            _signal.Set();
+        }
     }
 
     /// <summary>Writes queued messages until the queue is closed, then the close frame.</summary>
     public async Task PumpAsync(WebSocket socket)
     {
-        var reader = _queue.Reader;
         try
         {
-            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            while (await WaitToReadAsync().ConfigureAwait(false))
             {
-                while (reader.TryRead(out var next))
+                while (TryRead(out var next))
                 {
                     if (_close is { DiscardPending: true })
                     {
@@ -126,6 +160,47 @@ internal sealed class Outbox : IOutboundQueue
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
         {
             // The connection is gone; the read pump sees the same and reports it.
+        }
+    }
+
+    /// <summary>True when a message is queued now or may be after the wait; false once the queue is closed and empty.</summary>
+    private ValueTask<bool> WaitToReadAsync()
+    {
+        lock (_gate)
+        {
+            if (_items is { Count: > 0 })
+            {
+                return new ValueTask<bool>(true);
+            }
+
+            if (_completed)
+            {
+                return new ValueTask<bool>(false);
+            }
+
+            _pumpWaiting = true;
+            return _signal.WaitAsync();
+        }
+    }
+
+    private bool TryRead(out Outgoing next)
+    {
+        lock (_gate)
+        {
+            if (_items is not { Count: > 0 } items)
+            {
+                next = default;
+                return false;
+            }
+
+            next = items.Dequeue();
+            if (items.Count == 0 && _peak > KeepDrainedQueueUpTo)
+            {
+                _items = null;
+                _peak = 0;
+            }
+
+            return true;
         }
     }
 

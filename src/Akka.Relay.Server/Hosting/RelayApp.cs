@@ -41,6 +41,7 @@ public static class RelayApp
 
         // No log line may carry a token, whatever the log levels (ASP.NET's request lines log the query string).
         RedactingLoggerFactory.Register(builder.Services);
+        HostingRequestLines.Register(builder.Logging, configuration);
         builder.Services.AddOptions<RelayOptions>()
             .Bind(configuration.GetSection(RelayOptions.Section))
             .ValidateOnStart();
@@ -52,6 +53,8 @@ public static class RelayApp
         builder.AddRelaySecurity();
         builder.AddRelayInbox();
         builder.Services.AddSingleton<DrainState>();
+        builder.Services.AddSingleton<HeartbeatScheduler>();
+        builder.Services.AddSingleton<WebSocketUpgrade>();
         builder.Services.AddSingleton<RelayWebSocketEndpoint>();
         builder.Services.AddHostedService<SessionDrainService>();
         builder.Services.AddRelayHealthChecks();

@@ -31,6 +31,7 @@ public sealed class RelayWebSocketEndpoint
     private readonly DrainState _drain;
     private readonly HandshakeAuthenticator _authenticator;
     private readonly NodeSessionLimit _nodeLimit;
+    private readonly WebSocketUpgrade _upgrade;
     // The same for every session (the options do not change while the server runs): built once, shared.
     private readonly Lazy<ClientSettings> _clientSettings;
     private readonly ILogger<RelayWebSocketEndpoint> _logger;
@@ -45,6 +46,7 @@ public sealed class RelayWebSocketEndpoint
         DrainState drain,
         HandshakeAuthenticator authenticator,
         NodeSessionLimit nodeLimit,
+        WebSocketUpgrade upgrade,
         IOptions<RelayRateLimitOptions> rateLimit,
         IOptions<RelayInboxOptions> inbox,
         ILogger<RelayWebSocketEndpoint> logger,
@@ -58,6 +60,7 @@ public sealed class RelayWebSocketEndpoint
         _drain = drain;
         _authenticator = authenticator;
         _nodeLimit = nodeLimit;
+        _upgrade = upgrade;
         _clientSettings = new Lazy<ClientSettings>(() => new ClientSettings(options.Value.MaxMessageBytes, options.Value.OutboundQueueCapacity, options.Value.CloseTimeout)
         {
             RateLimit = rateLimit.Value.ToSettings(),
@@ -180,13 +183,10 @@ public sealed class RelayWebSocketEndpoint
         }
 
         WebSocket socket;
+        HeartbeatStream? heartbeat;
         try
         {
-            socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
-            {
-                KeepAliveInterval = options.PingInterval,
-                KeepAliveTimeout = options.PongTimeout,
-            });
+            (socket, heartbeat) = await _upgrade.AcceptAsync(context);
         }
         catch
         {
@@ -198,7 +198,15 @@ public sealed class RelayWebSocketEndpoint
         session.Tell(new AttachSocket(socket));
 
         // Returning disposes the socket, so wait until both pumps have ended.
-        await signals.Completion;
+        try
+        {
+            await signals.Completion;
+        }
+        finally
+        {
+            _upgrade.Release(heartbeat);
+        }
+
         _logger.LogDebug("Session {SessionId} of user {UserId} closed ({CloseStatus})", sessionId, userId, socket.CloseStatus);
     }
 

@@ -1,0 +1,85 @@
+using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Text;
+using Akka.Relay.Server.Options;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+
+namespace Akka.Relay.Server.WebSockets;
+
+/// <summary>
+/// Accepts a checked WebSocket handshake. For HTTP/1.1 it answers the upgrade itself (RFC 6455 §4.2.2: 101 with
+/// <c>Sec-WebSocket-Accept</c>) and builds the socket on a <see cref="HeartbeatStream"/>, so that the node's
+/// <see cref="HeartbeatScheduler"/> pings it instead of a timer of its own. Anything else (a WebSocket over HTTP/2)
+/// goes through ASP.NET's accept with the WebSocket's own keep-alive.
+/// </summary>
+public sealed class WebSocketUpgrade
+{
+    // RFC 6455 §1.3: the GUID appended to the client's key.
+    private const string AcceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+    private static readonly WebSocketCreationOptions CreationOptions = new()
+    {
+        IsServer = true,
+        // No timer per socket: the scheduler pings.
+        KeepAliveInterval = TimeSpan.Zero,
+    };
+
+    private readonly HeartbeatScheduler _heartbeats;
+    private readonly IOptions<RelayOptions> _options;
+
+    /// <summary>Creates the upgrade step.</summary>
+    public WebSocketUpgrade(HeartbeatScheduler heartbeats, IOptions<RelayOptions> options)
+    {
+        _heartbeats = heartbeats;
+        _options = options;
+    }
+
+    /// <summary>
+    /// Answers the handshake (already checked to be a WebSocket request) and returns the session's socket, and its
+    /// heartbeat when the scheduler pings it: give that to <see cref="Release"/> once the session has ended.
+    /// </summary>
+    internal async Task<(WebSocket Socket, HeartbeatStream? Heartbeat)> AcceptAsync(HttpContext context)
+    {
+        var upgrade = context.Features.Get<IHttpUpgradeFeature>();
+        if (upgrade is not { IsUpgradableRequest: true })
+        {
+            var options = _options.Value;
+            return (await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+            {
+                KeepAliveInterval = options.PingInterval,
+                KeepAliveTimeout = options.PongTimeout,
+            }), null);
+        }
+
+        var headers = context.Response.Headers;
+        headers.Connection = "Upgrade";
+        headers.Upgrade = "websocket";
+        headers.SecWebSocketAccept = AcceptKey(context.Request.Headers.SecWebSocketKey.ToString());
+        var transport = await upgrade.UpgradeAsync();
+        var stream = new HeartbeatStream(transport, context);
+        var socket = WebSocket.CreateFromStream(stream, CreationOptions);
+        stream.Attach(socket);
+        _heartbeats.Add(stream);
+        return (socket, stream);
+    }
+
+    /// <summary>Stops pinging a session's socket.</summary>
+    internal void Release(HeartbeatStream? heartbeat)
+    {
+        if (heartbeat is not null)
+        {
+            _heartbeats.Remove(heartbeat);
+        }
+    }
+
+    /// <summary>The <c>Sec-WebSocket-Accept</c> value for a client's <c>Sec-WebSocket-Key</c>.</summary>
+    internal static string AcceptKey(string key)
+    {
+        Span<byte> input = stackalloc byte[256];
+        var length = Encoding.ASCII.GetBytes(key + AcceptGuid, input);
+        Span<byte> hash = stackalloc byte[SHA1.HashSizeInBytes];
+        SHA1.HashData(input[..length], hash);
+        return Convert.ToBase64String(hash);
+    }
+}
