@@ -93,9 +93,6 @@ public abstract class HubActorBase : ReceiveActor, IWithTimers
     /// <summary>True while SENDs to the session's user reach it here.</summary>
     protected bool IsRouted(IActorRef session) => _userBySession.ContainsKey(session);
 
-    /// <summary>The user a routed session belongs to; 0 once it has left the map (closing or unknown).</summary>
-    protected ulong UserOf(IActorRef session) => _userBySession.GetValueOrDefault(session);
-
     /// <summary>The number of this node's sessions of <paramref name="userId"/>.</summary>
     protected int LocalSessionCount(ulong userId) => _sessionsByUser.TryGetValue(userId, out var sessions) ? sessions.Count : 0;
 

@@ -101,7 +101,7 @@ public sealed class ClusterHubActor : HubActorBase
     /// <inheritdoc />
     protected override void Send(SendToUser message)
     {
-        // A session that is closing has left the map; its user id only names it in an error answer.
+        // The sender's id and mid travel with every retry: the receiver's inbox recognises a copy by them.
         _directory.Tell(_answers.Add(Sender, message.SenderId, message.Receiver, message.Payload, message.Mid));
         if (!Timers.IsTimerActive(RetryTimerKey))
         {
