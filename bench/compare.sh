@@ -135,13 +135,7 @@ run_one() { # scenario, server name, repeat
     --label "$name" --json "$dir/$tag.json" >"$dir/$tag.txt" 2>"$dir/$tag.log"
   rc=$?
   set -e
-  if kill -0 "$pid" 2>/dev/null; then
-    proc_metrics "$dir/$tag.proc.json" "$pid"
-  else
-    echo '{"metrics":{}}' >"$dir/$tag.proc.json"
-    echo "note: the server had exited before the end of the run" >>"$dir/$tag.txt"
-  fi
-  stop_server "$pid"
+  finish_server "$pid" "$dir/$tag.proc.json" "$dir/$tag.txt"
   if ((rc != 0)) || [[ ! -f "$dir/$tag.json" ]]; then
     log "  $scenario $name #$rep FAILED (exit $rc): $(tail -2 "$dir/$tag.log" | tr '\n' ' ')"
     failed_runs=$((failed_runs + 1))

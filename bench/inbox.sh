@@ -223,13 +223,7 @@ run_one() { # scenario, row, repeat
     --label "$row" --json "$dir/$tag.json" >"$dir/$tag.txt" 2>"$dir/$tag.log"
   rc=$?
   set -e
-  if kill -0 "$pid" 2>/dev/null; then
-    proc_metrics "$dir/$tag.proc.json" "$pid"
-  else
-    echo '{"metrics":{}}' >"$dir/$tag.proc.json"
-    echo "note: the server had exited before the end of the run" >>"$dir/$tag.txt"
-  fi
-  stop_server "$pid"
+  finish_server "$pid" "$dir/$tag.proc.json" "$dir/$tag.txt"
   rm -rf "$rundir"
   if ((rc != 0)) || [[ ! -f "$dir/$tag.json" ]]; then
     log "  $scenario $row #$rep FAILED (exit $rc): $(tail -2 "$dir/$tag.log" | tr '\n' ' ')"

@@ -83,6 +83,18 @@ proc_metrics() { # file, pid...
     "$(awk -v c="$cpu" -v t="$tck" 'BEGIN {printf "%.2f", c / t}')" "$hwm" "$rss" "$(cut -d' ' -f1 /proc/loadavg)" >"$file"
 }
 
+# After a run: the server's whole-process figures into FILE (none, with a note in NOTE_FILE, when it
+# had already exited), then the server stopped.
+finish_server() { # pid, file, note file
+  if kill -0 "$1" 2>/dev/null; then
+    proc_metrics "$2" "$1"
+  else
+    echo '{"metrics":{}}' >"$2"
+    echo "note: the server had exited before the end of the run" >>"$3"
+  fi
+  stop_server "$1"
+}
+
 # What the machine is, for the record.
 machine_info() { # extra lines...
   echo "date: $(date -u '+%F %T UTC')"
