@@ -14,7 +14,10 @@ public sealed class MembershipChangeTests
 {
     // With 100 shards over three nodes, the directory entities of 16 receivers all missing the leaving node is a 0.2 % chance.
     private const int Pairs = 16;
-    private static readonly TimeSpan AnswerBound = TimeSpan.FromSeconds(1);
+    // A SEND held through a shard's move is retried every 300 ms and answered at once when the shard is back (measured
+    // 0.35-0.6 s at worst on a quiet machine); the bound tells that apart from a SEND stalled until the 30 s give-up,
+    // with room for a loaded 2-core machine running other test projects at once (1.006 s seen there).
+    private static readonly TimeSpan AnswerBound = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan Startup = TimeSpan.FromSeconds(90);
     private readonly ITestOutputHelper _output;
 
@@ -24,7 +27,7 @@ public sealed class MembershipChangeTests
     }
 
     [Fact]
-    public async Task Pairs_on_staying_nodes_get_every_SEND_once_in_order_answered_success_within_a_second_while_a_node_leaves_and_another_joins()
+    public async Task Pairs_on_staying_nodes_get_every_SEND_once_in_order_answered_success_within_seconds_while_a_node_leaves_and_another_joins()
     {
         // Shards rebalance onto a joining node in rounds; a short interval makes several happen while the test sends.
         (string, string) rebalance = ("AKKA__CLUSTER__SHARDING__REBALANCE_INTERVAL", "2s");
