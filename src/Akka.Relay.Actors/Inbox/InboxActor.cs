@@ -26,7 +26,7 @@ public sealed class InboxActor : ReceivePersistentActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
     // Kept messages, oldest first, seqs contiguous: index = seq - first.
-    private readonly List<StoredMessage> _kept = [];
+    private readonly KeptMessages _kept = new();
     private readonly Dictionary<(ulong Sender, string Mid), StoredMessage> _byMid = [];
 
     // Retries of a message whose first copy is still being written wait for its outcome.
@@ -369,7 +369,7 @@ public sealed class InboxActor : ReceivePersistentActor, IWithTimers
     private void TakeSnapshot()
     {
         _eventsSinceSnapshot = 0;
-        SaveSnapshot(new InboxSnapshot(_epoch, _last, _lastActivity, [.. _kept]));
+        SaveSnapshot(new InboxSnapshot(_epoch, _last, _lastActivity, _kept.ToArray()));
     }
 
     private void Compact(SnapshotMetadata saved)
@@ -462,7 +462,7 @@ public sealed class InboxActor : ReceivePersistentActor, IWithTimers
             }
         }
 
-        _kept.RemoveRange(0, count);
+        _kept.DropOldest(count);
     }
 
     private bool Exists() => _epoch is not null || _creating;
