@@ -13,7 +13,11 @@ namespace Akka.Relay.Actors.Client;
 /// pumps (detached tasks that talk to it only by messages), routes what the client sends,
 /// and queues what the client should receive. It never awaits socket I/O in its mailbox.
 /// </summary>
-public sealed class ClientActor : ReceiveActor, IWithTimers
+/// <remarks>
+/// One of these lives per connected socket, so it dispatches with one <c>switch</c> instead of registering
+/// <c>Receive</c> handlers: a ReceiveActor builds its handler delegates for every instance (~1.3 KiB per session).
+/// </remarks>
+public sealed class ClientActor : UntypedActor, IWithTimers
 {
     private const string CloseTimerKey = "close-timeout";
     private const string ExpiryTimerKey = "credentials-expiry";
@@ -27,7 +31,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     private readonly SessionSignals _signals;
     private readonly Outbox _outbox;
     private readonly SendCredit _sendCredit;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private ILoggingAdapter? _log;
     private readonly RelayMetrics? _metrics;
     private readonly ResumeRequest _resume;
     private WebSocket? _socket;
@@ -48,37 +52,6 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
         _metrics = metrics;
         _sendCredit = new SendCredit(settings.MaxUnansweredSends);
         _outbox = new Outbox(settings, _sendCredit, metrics);
-
-        Receive<Registered>(_ => OnRegistered());
-        Receive<RegistrationRefused>(OnRefused);
-        Receive<AttachSocket>(OnAttach);
-        Receive<AttachFailed>(_ => Context.Stop(Self));
-        Receive<InboundSend>(OnInboundSend);
-        Receive<InboundBroadcast>(m =>
-        {
-            _metrics?.MessageReceived(InboundKind.Broadcast);
-            Route(new BroadcastToAll(m.Payload));
-        });
-        Receive<InboundRejected>(OnRejected);
-        Receive<SendAck>(OnAck);
-        Receive<Deliver>(m => Enqueue(m.Payload, KindOf(m)));
-        Receive<InboxReaderOpened>(OnReaderOpened);
-        Receive<InboxDelivery>(m => Enqueue(m.Payload, OutboundKind.Send));
-        Receive<InboxReaderLost>(_ => OnReaderLost("the inbox stopped"));
-        Receive<InboxReaderFailed>(failed => OnReaderLost(failed.Reason));
-        // The watched inbox (see OnReaderOpened) ended without a word: its node crashed or left.
-        Receive<Terminated>(_ => OnReaderLost("the inbox's node went away"));
-        Receive<CloseSession>(BeginClose);
-        Receive<GoAway>(_ => BeginClose(CloseSession.GoingAway));
-        Receive<ReadPumpStopped>(OnReadPumpStopped);
-        Receive<CloseTimedOut>(_ => _socket?.Abort());
-        Receive<ExpireSessionAt>(OnExpireSessionAt);
-        Receive<ExpiryDue>(_ => CheckExpiry());
-        Receive<PumpsStopped>(_ =>
-        {
-            _pumpsStopped = true;
-            Context.Stop(Self);
-        });
     }
 
     /// <inheritdoc />
@@ -88,6 +61,86 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
     /// <remarks><paramref name="resume"/>: when it opts in, the session reads its user's inbox (protocol 1.1) once registered.</remarks>
     public static Props GetProps(ulong userId, IActorRef hub, ClientSettings settings, SessionSignals signals, RelayMetrics? metrics = null, ResumeRequest resume = default) =>
         Akka.Actor.Props.CreateBy(new ClientActorProducer(userId, hub, settings, signals, metrics, resume));
+
+    /// <inheritdoc />
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case Deliver deliver:
+                Enqueue(deliver.Payload, KindOf(deliver));
+                break;
+            case InboundSend send:
+                OnInboundSend(send);
+                break;
+            case SendAck ack:
+                OnAck(ack);
+                break;
+            case InboxDelivery delivery:
+                Enqueue(delivery.Payload, OutboundKind.Send);
+                break;
+            case InboundBroadcast broadcast:
+                _metrics?.MessageReceived(InboundKind.Broadcast);
+                Route(new BroadcastToAll(broadcast.Payload));
+                break;
+            case InboundRejected rejected:
+                OnRejected(rejected);
+                break;
+            case Registered:
+                OnRegistered();
+                break;
+            case RegistrationRefused refusal:
+                OnRefused(refusal);
+                break;
+            case AttachSocket attach:
+                OnAttach(attach);
+                break;
+            case AttachFailed:
+                Context.Stop(Self);
+                break;
+            case InboxReaderOpened opened:
+                OnReaderOpened(opened);
+                break;
+            case InboxReaderLost:
+                OnReaderLost("the inbox stopped");
+                break;
+            case InboxReaderFailed failed:
+                OnReaderLost(failed.Reason);
+                break;
+            case Terminated:
+                // The watched inbox (see OnReaderOpened) ended without a word: its node crashed or left.
+                OnReaderLost("the inbox's node went away");
+                break;
+            case CloseSession close:
+                BeginClose(close);
+                break;
+            case GoAway:
+                BeginClose(CloseSession.GoingAway);
+                break;
+            case ReadPumpStopped stopped:
+                OnReadPumpStopped(stopped);
+                break;
+            case CloseTimedOut:
+                _socket?.Abort();
+                break;
+            case ExpireSessionAt expiry:
+                OnExpireSessionAt(expiry);
+                break;
+            case ExpiryDue:
+                CheckExpiry();
+                break;
+            case PumpsStopped:
+                _pumpsStopped = true;
+                Context.Stop(Self);
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    // Made on first use: most sessions never log, and a logger holds its actor's path as a string.
+    private ILoggingAdapter Log => _log ??= Context.GetLogger();
 
     /// <summary>The session's id: its actor's name (the hosting layer names it after the request).</summary>
     private string SessionId => Self.Path.Name;
@@ -109,7 +162,11 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
             var end = _end ?? SessionEnd.Stopped;
             _metrics?.Untrack(_outbox);
             _metrics?.SessionClosed(end.Code, end.Cause);
-            _log.Debug("Session {SessionId} of user {UserId} ended: {CloseCause} ({CloseCode})", SessionId, _userId, end.Cause, end.Code);
+            // The system's log level decides, so a session that ends quietly never makes its own logger.
+            if (Context.System.Log.IsDebugEnabled)
+            {
+                Log.Debug("Session {SessionId} of user {UserId} ended: {CloseCause} ({CloseCode})", SessionId, _userId, end.Cause, end.Code);
+            }
         }
 
         if (_socket is null)
@@ -199,7 +256,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
 
     private void OnReaderLost(string reason)
     {
-        _log.Warning("Session {SessionId} of user {UserId} lost its inbox reader ({Reason}): closing it so that the client resumes", SessionId, _userId, reason);
+        Log.Warning("Session {SessionId} of user {UserId} lost its inbox reader ({Reason}): closing it so that the client resumes", SessionId, _userId, reason);
         BeginClose(CloseSession.InboxLost);
     }
 
@@ -252,7 +309,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
 
         if (!_outbox.TryEnqueue(payload, returnsCredit))
         {
-            _log.Warning("Session {SessionId} of user {UserId} is a slow consumer ({QueuedMessages} messages, {QueuedBytes} bytes queued): closing it", SessionId, _userId, _outbox.Count, _outbox.Bytes);
+            Log.Warning("Session {SessionId} of user {UserId} is a slow consumer ({QueuedMessages} messages, {QueuedBytes} bytes queued): closing it", SessionId, _userId, _outbox.Count, _outbox.Bytes);
             BeginClose(CloseSession.SlowConsumer);
             return false;
         }
@@ -296,7 +353,7 @@ public sealed class ClientActor : ReceiveActor, IWithTimers
             return;
         }
 
-        _log.Info("Session of user {0}: its token expired at {1:O}; closing it", _userId, expiresAt);
+        Log.Info("Session of user {0}: its token expired at {1:O}; closing it", _userId, expiresAt);
         BeginClose(CloseSession.TokenExpired);
     }
 
