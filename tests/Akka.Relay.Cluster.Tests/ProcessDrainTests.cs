@@ -29,8 +29,7 @@ public sealed class ProcessDrainTests
                 clients.Add(await ProcessProbes.ConnectWhenUpAsync(node, Ids.Next(), TimeSpan.FromSeconds(60)));
             }
 
-            var (ready, _) = await node.GetJsonAsync("readyz");
-            Assert.Equal(HttpStatusCode.OK, ready);
+            await ProcessProbes.WaitForReadyAsync(node, TimeSpan.FromSeconds(60));
 
             var clock = Stopwatch.StartNew();
             var exit = node.TerminateAsync(TimeSpan.FromSeconds(60));

@@ -28,7 +28,16 @@ public sealed class HealthTests
         await using var server = await RelayServer.StartAsync();
         using var http = server.CreateHttpClient();
 
+        // Ready once the hub knows which users hold an inbox (it lists them from the store at start).
         var (status, body) = await GetJsonAsync(http, "readyz");
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        using var poll = new PeriodicTimer(Probe.PollInterval);
+        while (status != HttpStatusCode.OK && watch.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            Assert.Equal("Unhealthy", body.GetProperty("checks").GetProperty("inbox").GetProperty("status").GetString());
+            await poll.WaitForNextTickAsync();
+            (status, body) = await GetJsonAsync(http, "readyz");
+        }
 
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("Healthy", body.GetProperty("status").GetString());
@@ -36,6 +45,7 @@ public sealed class HealthTests
         Assert.Equal("Healthy", checks.GetProperty("actor-system").GetProperty("status").GetString());
         Assert.Equal("not clustered", checks.GetProperty("cluster").GetProperty("description").GetString());
         Assert.Equal("Healthy", checks.GetProperty("drain").GetProperty("status").GetString());
+        Assert.Equal("users with an inbox known", checks.GetProperty("inbox").GetProperty("description").GetString());
     }
 
     [Fact]

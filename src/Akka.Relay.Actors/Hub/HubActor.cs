@@ -142,6 +142,9 @@ public sealed class HubActor : HubActorBase
         }
     }
 
+    /// <inheritdoc />
+    protected override bool InboxesListed => _beforeListed is null;
+
     private void OnInboxUsersKnown(InboxUsersKnown known)
     {
         _inboxUsers.UnionWith(known.Users);

@@ -48,6 +48,7 @@ public abstract class HubActorBase : ReceiveActor, IWithTimers
         Receive<DrainStepDue>(_ => CloseNextDrainBatch());
         Receive<GetHubStats>(_ => Sender.Tell(new HubStats(_sessionsByUser.Count, _userBySession.Count)));
         Receive<GetUserSessions>(CountSessions);
+        Receive<GetHubReadiness>(_ => Sender.Tell(new HubReadiness(InboxesListed)));
     }
 
     /// <summary>The hub's name under /user (in a cluster, directory entities find every node's hub there).</summary>
@@ -76,6 +77,9 @@ public abstract class HubActorBase : ReceiveActor, IWithTimers
 
     /// <summary>Answers how many sessions a user holds, wherever they are.</summary>
     protected abstract void CountSessions(GetUserSessions query);
+
+    /// <summary>False while the store's list of users with an inbox has not come yet (no inbox: always true).</summary>
+    protected virtual bool InboxesListed => true;
 
     /// <summary>A session stopped receiving here (unregistered, closing or stopped); <paramref name="reader"/>: it read the inbox.</summary>
     protected virtual void Unrouted(ulong userId, IActorRef session, bool reader)

@@ -119,6 +119,16 @@ public sealed record GetHubStats
 /// <summary>How many users and sessions this node's hub holds.</summary>
 public sealed record HubStats(int Users, int Sessions);
 
+/// <summary>Asks this node's hub whether it routes SENDs yet (answered with <see cref="HubReadiness"/>; never sent between nodes).</summary>
+public sealed record GetHubReadiness
+{
+    /// <summary>The single instance.</summary>
+    public static readonly GetHubReadiness Instance = new();
+}
+
+/// <summary>False while the hub still waits for the store's list of users with an inbox (it holds what needs it meanwhile).</summary>
+public sealed record HubReadiness(bool InboxesListed);
+
 /// <summary>Asks the hub how many sessions <paramref name="UserId"/> holds (across the cluster, when clustered).</summary>
 public sealed record GetUserSessions(ulong UserId);
 

@@ -220,6 +220,9 @@ public sealed class ClusterHubActor : HubActorBase
         entity.Tell(new SessionsReport(userId, sessions) { Readers = readers, HasInbox = _inboxUsers.Contains(userId) });
     }
 
+    /// <inheritdoc />
+    protected override bool InboxesListed => _reportsBeforeListed is null;
+
     private void OnInboxUsersKnown(InboxUsersKnown known)
     {
         _inboxUsers.UnionWith(known.Users);

@@ -16,7 +16,8 @@ public static class HealthEndpoints
         services.AddHealthChecks()
             .AddCheck<ActorSystemHealthCheck>("actor-system", tags: [ReadyTag])
             .AddCheck<ClusterMemberHealthCheck>("cluster", tags: [ReadyTag])
-            .AddCheck<DrainHealthCheck>("drain", tags: [ReadyTag]);
+            .AddCheck<DrainHealthCheck>("drain", tags: [ReadyTag])
+            .AddCheck<InboxListingHealthCheck>("inbox", tags: [ReadyTag]);
         return services;
     }
 

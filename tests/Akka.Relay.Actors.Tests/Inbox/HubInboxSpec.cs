@@ -114,6 +114,20 @@ public sealed class HubInboxSpec : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(1UL, (await reader.ExpectMsgAsync<InboxDelivery>(Timeout)).Seq);
     }
 
+    [Fact]
+    public async Task The_hub_is_not_ready_until_it_knows_which_users_hold_an_inbox()
+    {
+        // A shelf that never lists: the hub holds SENDs that may need an inbox and says it is not ready.
+        var hub = Sys.ActorOf(HubActor.GetProps(new HubSettings(16), inbox: new InboxRouting(Akka.TestKit.TestActors.BlackHoleActor.Props, AppendTimeout)));
+        Assert.False((await hub.Ask<HubReadiness>(GetHubReadiness.Instance, Timeout)).InboxesListed);
+
+        hub.Tell(new InboxUsersKnown([B]));
+
+        Assert.True((await hub.Ask<HubReadiness>(GetHubReadiness.Instance, Timeout)).InboxesListed);
+        var plain = Sys.ActorOf(HubActor.GetProps(new HubSettings(16)));
+        Assert.True((await plain.Ask<HubReadiness>(GetHubReadiness.Instance, Timeout)).InboxesListed);
+    }
+
     private IActorRef StartHub(string? readJournalId = null) =>
         Sys.ActorOf(HubActor.GetProps(
             new HubSettings(16),

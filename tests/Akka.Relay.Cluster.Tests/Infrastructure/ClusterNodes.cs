@@ -37,6 +37,7 @@ public sealed class ClusterNodes : IAsyncLifetime
 
         await WaitUntilAsync(() => _nodes.All(n => UpMembers(n) == 3), TimeSpan.FromSeconds(60), "three members Up on every node");
         await WaitForBroadcastPathsAsync();
+        await Task.WhenAll(_nodes.Select(n => n.AwaitInboxesListedAsync(TimeSpan.FromSeconds(60))));
     }
 
     /// <inheritdoc />

@@ -98,6 +98,24 @@ public static class ProcessProbes
     public static async Task DrainAsync(TestClient client) =>
         await Probe.ReceiveUntilQuietAsync(client, TimeSpan.FromMilliseconds(300));
 
+    /// <summary>Waits until <paramref name="node"/>'s <c>/readyz</c> answers 200.</summary>
+    public static async Task WaitForReadyAsync(ServerProcess node, TimeSpan timeout)
+    {
+        var watch = Stopwatch.StartNew();
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(200));
+        while (true)
+        {
+            var (status, body) = await node.GetJsonAsync("readyz");
+            if (status == HttpStatusCode.OK)
+            {
+                return;
+            }
+
+            Assert.True(watch.Elapsed < timeout, $"node not ready after {timeout}: {body}\n{node.Log}");
+            await timer.WaitForNextTickAsync();
+        }
+    }
+
     /// <summary>Waits until <paramref name="node"/> is ready and sees <paramref name="expected"/> members Up.</summary>
     public static async Task WaitForMembersUpAsync(ServerProcess node, int expected, TimeSpan timeout)
     {

@@ -128,6 +128,23 @@ public sealed class RelayServer : IAsyncDisposable
         return await hub.Ask<HubStats>(GetHubStats.Instance, TimeSpan.FromSeconds(5));
     }
 
+    /// <summary>Waits until the hub knows which users hold an inbox (what <c>/readyz</c>'s <c>inbox</c> check waits for).</summary>
+    public async Task AwaitInboxesListedAsync(TimeSpan timeout)
+    {
+        var hub = await _app.Services.GetRequiredService<IRequiredActor<HubActorBase>>().GetAsync();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        using var poll = new PeriodicTimer(Probe.PollInterval);
+        while (!(await hub.Ask<HubReadiness>(GetHubReadiness.Instance, TimeSpan.FromSeconds(5))).InboxesListed)
+        {
+            if (watch.Elapsed > timeout)
+            {
+                throw new TimeoutException($"the hub had not listed the stored inboxes after {timeout}");
+            }
+
+            await poll.WaitForNextTickAsync();
+        }
+    }
+
     /// <summary>
     /// Sends a WebSocket upgrade request (as a browser would) with HttpClient, so a refused handshake's
     /// status and JSON body can both be read. <paramref name="path"/> is relative, e.g. "ws/abc".
