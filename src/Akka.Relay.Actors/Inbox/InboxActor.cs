@@ -35,8 +35,10 @@ public sealed class InboxActor : ReceivePersistentActor, IWithTimers
     // What to tell whom when an event still being written fails or is rejected (by reference: equal records are distinct writes).
     private readonly Dictionary<object, Action> _onWriteFailure = new(ReferenceEqualityComparer.Instance);
 
-    // When each message write still in flight began, oldest first (their callbacks come in this order).
-    private readonly Queue<long> _messageWritesStarted = new();
+    // SENDs that came while a batch of messages was being written: they are written together as the next batch.
+    private readonly List<PendingAppend> _queued = [];
+    private bool _batchInFlight;
+    private long _batchStartedAt;
 
     private readonly HashSet<IActorRef> _readers = [];
     private int _opening;
@@ -57,6 +59,13 @@ public sealed class InboxActor : ReceivePersistentActor, IWithTimers
         Recover<SnapshotOffer>(offer => Restore((InboxSnapshot)offer.Snapshot));
         Recover<InboxOpened>(Apply);
         Recover<MessageStored>(e => Apply(e));
+        Recover<MessagesStored>(e =>
+        {
+            foreach (var message in e.Messages)
+            {
+                Apply(message);
+            }
+        });
         Recover<ReaderActivity>(Apply);
         Recover<InboxExpired>(Apply);
         Recover<RecoveryCompleted>(_ => OnRecovered());
@@ -128,6 +137,12 @@ public sealed class InboxActor : ReceivePersistentActor, IWithTimers
         }
 
         _onWriteFailure.Clear();
+        foreach (var pending in _queued)
+        {
+            Fail(pending, StoreFailedReason);
+        }
+
+        _queued.Clear();
         foreach (var reader in _readers)
         {
             reader.Tell(new InboxReaderLost(_userId));
@@ -175,65 +190,116 @@ public sealed class InboxActor : ReceivePersistentActor, IWithTimers
         if (StoreIsBehind())
         {
             // Never written, so the "unavailable" answer stays true; a retry with the same mid is written then.
-            replyTo.Tell(new InboxAppendFailed(append.RequestId, StoreBehindReason));
-            if (append.Mid is not null)
+            Fail(new PendingAppend(append, replyTo, key), StoreBehindReason);
+            return;
+        }
+
+        _queued.Add(new PendingAppend(append, replyTo, key));
+        if (!_batchInFlight)
+        {
+            WriteQueued();
+        }
+    }
+
+    private void WriteQueued()
+    {
+        if (_queued.Count == 0)
+        {
+            return;
+        }
+
+        var batch = _queued.ToArray();
+        _queued.Clear();
+        if (!Exists())
+        {
+            // Expired while these waited: the hub sends them the version 1 way.
+            foreach (var pending in batch)
             {
-                _waitingForMid.Remove(key);
+                pending.ReplyTo.Tell(new NoInbox(pending.Append.RequestId));
+                ReleaseRetries(pending, requestId => new NoInbox(requestId));
             }
 
             return;
         }
 
-        var stored = new MessageStored(append.Sender, append.Mid, append.Payload, DateTime.UtcNow, ReadersLive: _readers.Count + _opening > 0 || append.SessionsLive);
+        var now = DateTime.UtcNow;
+        var readersLive = _readers.Count + _opening > 0;
+        var messages = new MessageStored[batch.Length];
+        for (var i = 0; i < batch.Length; i++)
+        {
+            var append = batch[i].Append;
+            messages[i] = new MessageStored(append.Sender, append.Mid, append.Payload, now, readersLive || append.SessionsLive);
+        }
+
+        var stored = new MessagesStored(messages);
         _onWriteFailure[stored] = () =>
         {
-            _messageWritesStarted.TryDequeue(out _);
-            replyTo.Tell(new InboxAppendFailed(append.RequestId, StoreFailedReason));
-            if (append.Mid is not null && _waitingForMid.Remove(key, out var retries))
+            _batchInFlight = false;
+            foreach (var pending in batch)
             {
-                foreach (var (requestId, retryReplyTo) in retries)
-                {
-                    retryReplyTo.Tell(new InboxAppendFailed(requestId, StoreFailedReason));
-                }
+                Fail(pending, StoreFailedReason);
             }
+
+            // Only a rejection gets here with the actor still running (a failure stops it): the next batch may pass.
+            WriteQueued();
         };
 
-        _messageWritesStarted.Enqueue(System.Diagnostics.Stopwatch.GetTimestamp());
+        _batchInFlight = true;
+        _batchStartedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         PersistAsync(stored, e =>
         {
-            _messageWritesStarted.TryDequeue(out _);
+            _batchInFlight = false;
             _onWriteFailure.Remove(e);
-            var message = Apply(e);
-            if (message is null)
+            for (var i = 0; i < batch.Length; i++)
             {
-                replyTo.Tell(new InboxAppendFailed(append.RequestId, StoreFailedReason));
-                return;
+                Stored(batch[i], Apply(e.Messages[i]));
             }
 
-            replyTo.Tell(new InboxAppended(append.RequestId, message.Seq, message.ReadersLive, Duplicate: false));
-            if (append.Mid is not null && _waitingForMid.Remove(key, out var retries))
-            {
-                foreach (var (requestId, retryReplyTo) in retries)
-                {
-                    retryReplyTo.Tell(new InboxAppended(requestId, message.Seq, message.ReadersLive, Duplicate: true));
-                }
-            }
-
-            // Durable now: only from here on may anyone see it.
-            var delivery = new InboxDelivery(message.Seq, message.Payload);
-            foreach (var reader in _readers)
-            {
-                reader.Tell(delivery);
-            }
-
-            Persisted();
+            Persisted(batch.Length);
+            WriteQueued();
         });
+    }
+
+    private void Stored(PendingAppend pending, StoredMessage? message)
+    {
+        if (message is null)
+        {
+            Fail(pending, StoreFailedReason);
+            return;
+        }
+
+        pending.ReplyTo.Tell(new InboxAppended(pending.Append.RequestId, message.Seq, message.ReadersLive, Duplicate: false));
+        ReleaseRetries(pending, requestId => new InboxAppended(requestId, message.Seq, message.ReadersLive, Duplicate: true));
+
+        // Durable now: only from here on may anyone see it.
+        var delivery = new InboxDelivery(message.Seq, message.Payload);
+        foreach (var reader in _readers)
+        {
+            reader.Tell(delivery);
+        }
+    }
+
+    private void Fail(PendingAppend pending, string reason)
+    {
+        pending.ReplyTo.Tell(new InboxAppendFailed(pending.Append.RequestId, reason));
+        ReleaseRetries(pending, requestId => new InboxAppendFailed(requestId, reason));
+    }
+
+    private void ReleaseRetries(PendingAppend pending, Func<long, object> answer)
+    {
+        if (pending.Append.Mid is not null && _waitingForMid.Remove(pending.MidKey, out var retries))
+        {
+            foreach (var (requestId, retryReplyTo) in retries)
+            {
+                retryReplyTo.Tell(answer(requestId));
+            }
+        }
     }
 
     private bool StoreIsBehind() =>
         _settings.ShedWritesAfter > TimeSpan.Zero
-        && _messageWritesStarted.TryPeek(out var oldest)
-        && System.Diagnostics.Stopwatch.GetElapsedTime(oldest) > _settings.ShedWritesAfter;
+        && _batchInFlight
+        && System.Diagnostics.Stopwatch.GetElapsedTime(_batchStartedAt) > _settings.ShedWritesAfter;
 
     private void Open(OpenInboxReader open)
     {
@@ -358,9 +424,11 @@ public sealed class InboxActor : ReceivePersistentActor, IWithTimers
         });
     }
 
-    private void Persisted()
+    private void Persisted(int messages = 1)
     {
-        if (++_eventsSinceSnapshot >= _settings.EffectiveSnapshotEvery)
+        // Counted in messages as well as events, so the journal after a snapshot holds at most about this many.
+        _eventsSinceSnapshot += messages;
+        if (_eventsSinceSnapshot >= _settings.EffectiveSnapshotEvery)
         {
             TakeSnapshot();
         }
@@ -473,6 +541,8 @@ public sealed class InboxActor : ReceivePersistentActor, IWithTimers
     private ulong Oldest() => _kept.Count > 0 ? _kept[0].Seq : _last + 1;
 
     private InboxStatus Status() => new(_epoch, Oldest(), _last, _kept.Count, _readers.Count);
+
+    private sealed record PendingAppend(AppendToInbox Append, IActorRef ReplyTo, (ulong Sender, string Mid) MidKey);
 
     private sealed record RetentionTick
     {

@@ -16,6 +16,7 @@ public sealed class InboxSerializer : SerializerWithStringManifest
 
     private const string OpenedManifest = "inbox-opened.v1";
     private const string StoredManifest = "message-stored.v1";
+    private const string BatchManifest = "messages-stored.v1";
     private const string ActivityManifest = "reader-activity.v1";
     private const string ExpiredManifest = "inbox-expired.v1";
     private const string SnapshotManifest = "inbox-snapshot.v1";
@@ -36,6 +37,7 @@ public sealed class InboxSerializer : SerializerWithStringManifest
     {
         InboxOpened => OpenedManifest,
         MessageStored => StoredManifest,
+        MessagesStored => BatchManifest,
         ReaderActivity => ActivityManifest,
         InboxExpired => ExpiredManifest,
         InboxSnapshot => SnapshotManifest,
@@ -50,6 +52,7 @@ public sealed class InboxSerializer : SerializerWithStringManifest
     {
         OpenedManifest => Read<InboxOpened>(bytes),
         StoredManifest => Read<MessageStored>(bytes),
+        BatchManifest => Read<MessagesStored>(bytes),
         ActivityManifest => Read<ReaderActivity>(bytes),
         ExpiredManifest => Read<InboxExpired>(bytes),
         SnapshotManifest => Read<InboxSnapshot>(bytes),

@@ -99,6 +99,78 @@ public sealed class InboxActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task Messages_that_arrive_while_a_write_is_in_flight_are_stored_as_one_event_in_their_order()
+    {
+        var inbox = Sys.ActorOf(InboxActor.GetProps(User, Settings));
+        var reader = await OpenAsync(inbox, 0, null);
+        var epoch = (await reader.ExpectMsgAsync<InboxReaderOpened>(Timeout)).Epoch;
+        var writes = new HoldFirstWrite();
+        await Journal.OnWrite.SetInterceptorAsync(writes);
+        var sender = CreateTestProbe();
+
+        inbox.Tell(new AppendToInbox(1, 3, "m1", Message(3, "m1")), sender.Ref);
+        await writes.FirstHeld.WaitAsync(Timeout);
+        for (var i = 2; i <= 10; i++)
+        {
+            inbox.Tell(new AppendToInbox(i, 3, "m" + i, Message(3, "m" + i)), sender.Ref);
+        }
+
+        // Answered in mailbox order: every append above has reached the inbox before this.
+        Assert.Equal(0UL, (await StatusAsync(inbox)).Last);
+        writes.Release();
+
+        for (var i = 1; i <= 10; i++)
+        {
+            var appended = await sender.ExpectMsgAsync<InboxAppended>(Timeout);
+            Assert.Equal((i, (ulong)i, false), (appended.RequestId, appended.Seq, appended.Duplicate));
+            Assert.Equal((ulong)i, (await reader.ExpectMsgAsync<InboxDelivery>(Timeout)).Seq);
+        }
+
+        Assert.Equal([1, 9], writes.MessagesPerWrite);
+        await Journal.OnWrite.Pass();
+
+        // The batch recovers as ten messages, their mids included.
+        await StopAsync(inbox);
+        var restarted = Sys.ActorOf(InboxActor.GetProps(User, Settings));
+        Assert.Equal(new InboxStatus(epoch, 1, 10, 10, 0), await StatusAsync(restarted));
+        var retry = await AppendAsync(restarted, 3, "m7", "m7");
+        Assert.Equal((7UL, true), (retry.Seq, retry.Duplicate));
+        var resumed = CreateTestProbe();
+        restarted.Tell(new OpenInboxReader(8, epoch, resumed.Ref));
+        Assert.Equal((9UL, 10UL), await resumed.ExpectMsgAsync<InboxReaderOpened>(Timeout) is var opened ? (opened.First, opened.Last) : default);
+        Assert.Equal("""{"seq":9,"sender":3,"type":1,"receiver":7,"content":"m9"}""", Encoding.UTF8.GetString((await resumed.ExpectMsgAsync<InboxDelivery>(Timeout)).Payload));
+    }
+
+    [Fact]
+    public async Task A_rejected_batch_fails_every_message_in_it_and_the_next_batch_is_stored()
+    {
+        var inbox = Sys.ActorOf(InboxActor.GetProps(User, Settings));
+        var reader = await OpenAsync(inbox, 0, null);
+        await reader.ExpectMsgAsync<InboxReaderOpened>(Timeout);
+        var writes = new HoldFirstWrite();
+        await Journal.OnWrite.SetInterceptorAsync(writes);
+        var sender = CreateTestProbe();
+
+        inbox.Tell(new AppendToInbox(1, 3, null, Message(3, "first")), sender.Ref);
+        await writes.FirstHeld.WaitAsync(Timeout);
+        inbox.Tell(new AppendToInbox(2, 3, "x", Message(3, "second")), sender.Ref);
+        inbox.Tell(new AppendToInbox(3, 3, "x", Message(3, "second, retried")), sender.Ref);
+        await StatusAsync(inbox);
+
+        // The second batch (the message and, waiting on its mid, its retry) is rejected once the first is written.
+        await Journal.OnWrite.RejectIf(message => message.Payload is MessagesStored stored && stored.Messages[0].Mid == "x");
+        writes.Release();
+        Assert.Equal((1L, 1UL), await sender.ExpectMsgAsync<InboxAppended>(Timeout) is var first ? (first.RequestId, first.Seq) : default);
+        Assert.Equal(new InboxAppendFailed(2, InboxActor.StoreFailedReason), await sender.ExpectMsgAsync<InboxAppendFailed>(Timeout));
+        Assert.Equal(new InboxAppendFailed(3, InboxActor.StoreFailedReason), await sender.ExpectMsgAsync<InboxAppendFailed>(Timeout));
+        Assert.Equal(1UL, (await reader.ExpectMsgAsync<InboxDelivery>(Timeout)).Seq);
+        await reader.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+
+        await Journal.OnWrite.Pass();
+        Assert.Equal(2UL, (await AppendAsync(inbox, 3, "x", "second")).Seq);
+    }
+
+    [Fact]
     public async Task A_message_behind_a_write_older_than_ShedWritesAfter_is_refused_unwritten_and_a_retry_is_stored_later()
     {
         var inbox = Sys.ActorOf(InboxActor.GetProps(User, Settings with { ShedWritesAfter = TimeSpan.FromMilliseconds(300) }));
@@ -392,6 +464,35 @@ public sealed class InboxActorSpec : Akka.TestKit.Xunit2.TestKit
             Assert.Equal((epoch, 1UL), (status.Epoch, status.Last));
         }, Timeout, TimeSpan.FromMilliseconds(100));
         Assert.Equal(2UL, (await AppendAsync(inbox, 3, null, "b")).Seq);
+    }
+
+    /// <summary>Holds the first write until released and counts the messages in each batch written.</summary>
+    private sealed class HoldFirstWrite : IJournalInterceptor
+    {
+        private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly System.Collections.Concurrent.ConcurrentQueue<int> _sizes = new();
+        private int _writes;
+
+        public Task FirstHeld => _held.Task;
+
+        public int[] MessagesPerWrite => [.. _sizes];
+
+        public void Release() => _release.TrySetResult();
+
+        public async Task InterceptAsync(IPersistentRepresentation message)
+        {
+            if (message.Payload is MessagesStored stored)
+            {
+                _sizes.Enqueue(stored.Messages.Length);
+            }
+
+            if (Interlocked.Increment(ref _writes) == 1)
+            {
+                _held.TrySetResult();
+                await _release.Task;
+            }
+        }
     }
 
     private static byte[] Message(ulong sender, string content) =>

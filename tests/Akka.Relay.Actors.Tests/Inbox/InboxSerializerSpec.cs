@@ -50,6 +50,23 @@ public sealed class InboxSerializerSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_batch_of_stored_messages_keeps_each_message_in_order()
+    {
+        var at = new DateTime(2026, 12, 6, 1, 2, 3, DateTimeKind.Utc);
+        var batch = new MessagesStored([
+            new MessageStored(3, "a", Encoding.UTF8.GetBytes("""{"content":"1"}"""), at, ReadersLive: true),
+            new MessageStored(4, null, Encoding.UTF8.GetBytes("""{"content":"2"}"""), at, ReadersLive: false),
+        ]);
+        var serializer = Sys.Serialization.FindSerializerFor(batch);
+
+        Assert.Equal("messages-stored.v1", ((SerializerWithStringManifest)serializer).Manifest(batch));
+        var read = (MessagesStored)Sys.Serialization.Deserialize(serializer.ToBinary(batch), serializer.Identifier, "messages-stored.v1");
+
+        Assert.Equal([(3UL, "a", true), (4UL, null, false)], read.Messages.Select(m => (m.Sender, m.Mid, m.ReadersLive)));
+        Assert.Equal(["""{"content":"1"}""", """{"content":"2"}"""], read.Messages.Select(m => Encoding.UTF8.GetString(m.Payload)));
+    }
+
+    [Fact]
     public void The_version_1_layout_of_a_stored_message_still_reads()
     {
         // What the store holds for a v1 MessageStored: a rename of a type or property must keep reading it.
