@@ -21,6 +21,9 @@ public sealed class InboxActor : ReceivePersistentActor, IWithTimers
 
     private const string RetentionTimer = "retention";
 
+    // Messages per event at most: a long burst becomes several events, so no single row or recovery step grows without bound.
+    private const int MaxBatch = 256;
+
     private readonly ulong _userId;
     private readonly InboxSettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -208,19 +211,22 @@ public sealed class InboxActor : ReceivePersistentActor, IWithTimers
             return;
         }
 
-        var batch = _queued.ToArray();
-        _queued.Clear();
         if (!Exists())
         {
             // Expired while these waited: the hub sends them the version 1 way.
-            foreach (var pending in batch)
+            foreach (var pending in _queued)
             {
                 pending.ReplyTo.Tell(new NoInbox(pending.Append.RequestId));
                 ReleaseRetries(pending, requestId => new NoInbox(requestId));
             }
 
+            _queued.Clear();
             return;
         }
+
+        var take = Math.Min(_queued.Count, MaxBatch);
+        var batch = _queued.GetRange(0, take).ToArray();
+        _queued.RemoveRange(0, take);
 
         var now = DateTime.UtcNow;
         var readersLive = _readers.Count + _opening > 0;

@@ -142,6 +142,35 @@ public sealed class InboxActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task A_long_burst_is_stored_in_events_of_at_most_256_messages()
+    {
+        var inbox = Sys.ActorOf(InboxActor.GetProps(User, Settings));
+        var reader = await OpenAsync(inbox, 0, null);
+        await reader.ExpectMsgAsync<InboxReaderOpened>(Timeout);
+        var writes = new HoldFirstWrite();
+        await Journal.OnWrite.SetInterceptorAsync(writes);
+        var sender = CreateTestProbe();
+
+        inbox.Tell(new AppendToInbox(1, 3, null, Message(3, "m1")), sender.Ref);
+        await writes.FirstHeld.WaitAsync(Timeout);
+        for (var i = 2; i <= 300; i++)
+        {
+            inbox.Tell(new AppendToInbox(i, 3, null, Message(3, "m" + i)), sender.Ref);
+        }
+
+        await StatusAsync(inbox);
+        writes.Release();
+        for (var i = 1; i <= 300; i++)
+        {
+            Assert.Equal((ulong)i, (await sender.ExpectMsgAsync<InboxAppended>(Timeout)).Seq);
+        }
+
+        Assert.Equal([1, 256, 43], writes.MessagesPerWrite);
+        Assert.Equal(300UL, (await StatusAsync(inbox)).Last);
+        await Journal.OnWrite.Pass();
+    }
+
+    [Fact]
     public async Task A_rejected_batch_fails_every_message_in_it_and_the_next_batch_is_stored()
     {
         var inbox = Sys.ActorOf(InboxActor.GetProps(User, Settings));
