@@ -1,0 +1,185 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Akka.Relay.Server.InboxStore;
+
+/// <summary>
+/// The journal in PostgreSQL (Npgsql), the store a cluster shares. A batch is one round trip: all its events as one
+/// <c>INSERT ... SELECT FROM unnest(arrays)</c> plus its deletes, sent as one <see cref="NpgsqlBatch"/> that the server
+/// runs as one implicit transaction and commits (with the server's <c>synchronous_commit</c>, on by default) before it answers.
+/// </summary>
+internal sealed class PostgresJournalStore : IJournalStore
+{
+    private const string UniqueViolation = "23505";
+    private const string DuplicateTable = "42P07";
+
+    private const string Insert =
+        $"INSERT INTO {JournalSchema.Events} (persistence_id, sequence_nr, serializer_id, manifest, payload) " +
+        "SELECT * FROM unnest($1::text[], $2::bigint[], $3::integer[], $4::text[], $5::bytea[])";
+
+    private readonly NpgsqlDataSource _source;
+    private readonly SemaphoreSlim _schemaLock = new(1, 1);
+    private volatile bool _schemaReady;
+
+    /// <summary>A store on the database <paramref name="connectionString"/> names.</summary>
+    public PostgresJournalStore(string connectionString) => _source = NpgsqlDataSource.Create(connectionString);
+
+    /// <inheritdoc />
+    public async Task EnsureSchemaAsync(CancellationToken cancellation)
+    {
+        if (_schemaReady)
+        {
+            return;
+        }
+
+        await _schemaLock.WaitAsync(cancellation);
+        try
+        {
+            if (_schemaReady)
+            {
+                return;
+            }
+
+            await using var command = _source.CreateCommand(
+                $"CREATE TABLE IF NOT EXISTS {JournalSchema.Events} (persistence_id text NOT NULL, sequence_nr bigint NOT NULL, " +
+                "serializer_id integer NOT NULL, manifest text NOT NULL, payload bytea NOT NULL, PRIMARY KEY (persistence_id, sequence_nr));" +
+                $"CREATE TABLE IF NOT EXISTS {JournalSchema.Highest} (persistence_id text NOT NULL PRIMARY KEY, sequence_nr bigint NOT NULL);");
+            try
+            {
+                await command.ExecuteNonQueryAsync(cancellation);
+            }
+            catch (PostgresException e) when (e.SqlState is UniqueViolation or DuplicateTable)
+            {
+                // Another node created the same table at the same moment (IF NOT EXISTS does not lock the catalog): it exists.
+            }
+
+            _schemaReady = true;
+        }
+        finally
+        {
+            _schemaLock.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task WriteBatchAsync(IReadOnlyList<JournalRequest> batch, CancellationToken cancellation)
+    {
+        try
+        {
+            await using var connection = await _source.OpenConnectionAsync(cancellation);
+            await using var sql = new NpgsqlBatch(connection);
+            var rows = batch.OfType<JournalWrite>().SelectMany(write => write.Rows).ToList();
+            if (rows.Count > 0)
+            {
+                var insert = new NpgsqlBatchCommand(Insert);
+                insert.Parameters.Add(Array(NpgsqlDbType.Text, rows.Select(r => r.PersistenceId).ToArray()));
+                insert.Parameters.Add(Array(NpgsqlDbType.Bigint, rows.Select(r => r.SequenceNr).ToArray()));
+                insert.Parameters.Add(Array(NpgsqlDbType.Integer, rows.Select(r => r.SerializerId).ToArray()));
+                insert.Parameters.Add(Array(NpgsqlDbType.Text, rows.Select(r => r.Manifest).ToArray()));
+                insert.Parameters.Add(Array(NpgsqlDbType.Bytea, rows.Select(r => r.Payload).ToArray()));
+                sql.BatchCommands.Add(insert);
+            }
+
+            foreach (var delete in batch.OfType<JournalDelete>())
+            {
+                // Deletes cover only acknowledged events, so running them after this batch's inserts changes nothing.
+                foreach (var text in new[] { Positional(JournalSchema.RememberHighest("GREATEST")), Positional(JournalSchema.Delete) })
+                {
+                    var command = new NpgsqlBatchCommand(text);
+                    command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = delete.PersistenceId });
+                    command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = delete.ToSequenceNr });
+                    sql.BatchCommands.Add(command);
+                }
+            }
+
+            // One round trip; without an explicit transaction a batch is one implicit transaction, committed before the reply.
+            await sql.ExecuteNonQueryAsync(cancellation);
+        }
+        catch
+        {
+            // Idle connections opened before a failure may be dead (a restarted server): the next batch opens a fresh one.
+            _source.Clear();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public Task ReplayAsync(string persistenceId, long from, long to, long max, Action<JournalRow> onRow, CancellationToken cancellation)
+    {
+        var delivered = 0;
+        return RetriedOnFreshConnection(
+            () => Replay(persistenceId, from, to, max, row => { delivered++; onRow(row); }, cancellation),
+            () => delivered == 0);
+    }
+
+    /// <inheritdoc />
+    public Task<long> ReadHighestSequenceNrAsync(string persistenceId, CancellationToken cancellation) =>
+        RetriedOnFreshConnection(() => ReadHighest(persistenceId, cancellation));
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<string>> PersistenceIdsAsync(CancellationToken cancellation) =>
+        RetriedOnFreshConnection(() => ListPersistenceIds(cancellation));
+
+    /// <inheritdoc />
+    public bool IsKeyConflict(Exception failure) => failure is PostgresException { SqlState: UniqueViolation };
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => _source.DisposeAsync();
+
+    private async Task<bool> Replay(string persistenceId, long from, long to, long max, Action<JournalRow> onRow, CancellationToken cancellation)
+    {
+        await using var command = _source.CreateCommand(JournalSchema.Replay);
+        command.Parameters.AddWithValue("pid", persistenceId);
+        command.Parameters.AddWithValue("from", from);
+        command.Parameters.AddWithValue("to", to);
+        command.Parameters.AddWithValue("max", max);
+        await using var reader = await command.ExecuteReaderAsync(cancellation);
+        while (await reader.ReadAsync(cancellation))
+        {
+            onRow(new JournalRow(persistenceId, reader.GetInt64(0), reader.GetInt32(1), reader.GetString(2), reader.GetFieldValue<byte[]>(3)));
+        }
+
+        return true;
+    }
+
+    private async Task<long> ReadHighest(string persistenceId, CancellationToken cancellation)
+    {
+        await using var command = _source.CreateCommand(JournalSchema.ReadHighest);
+        command.Parameters.AddWithValue("pid", persistenceId);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellation), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private async Task<IReadOnlyList<string>> ListPersistenceIds(CancellationToken cancellation)
+    {
+        await using var command = _source.CreateCommand(JournalSchema.PersistenceIds);
+        await using var reader = await command.ExecuteReaderAsync(cancellation);
+        var ids = new List<string>();
+        while (await reader.ReadAsync(cancellation))
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }
+
+    private async Task<T> RetriedOnFreshConnection<T>(Func<Task<T>> read, Func<bool>? canRetry = null)
+    {
+        try
+        {
+            return await read();
+        }
+        catch (NpgsqlException e) when ((e.IsTransient || e.InnerException is IOException) && (canRetry?.Invoke() ?? true))
+        {
+            // Idle connections opened before the server restarted are dead: drop them and read once more on a fresh one
+            // (a read changes nothing, so trying it again is safe, unless a replay already delivered rows). A store still down fails this second try too.
+            _source.Clear();
+            return await read();
+        }
+    }
+
+    private static NpgsqlParameter Array<T>(NpgsqlDbType elementType, T[] values) =>
+        new() { NpgsqlDbType = NpgsqlDbType.Array | elementType, Value = values };
+
+    // Batch commands take positional parameters: @pid and @to become $1 and $2.
+    private static string Positional(string sql) => sql.Replace("@pid", "$1", StringComparison.Ordinal).Replace("@to", "$2", StringComparison.Ordinal);
+}
