@@ -4,18 +4,18 @@ using NpgsqlTypes;
 namespace Akka.Relay.Server.InboxStore;
 
 /// <summary>
-/// The journal in PostgreSQL (Npgsql), the store a cluster shares. A batch is one round trip: all its events as one
-/// <c>INSERT ... SELECT FROM unnest(arrays)</c> plus its deletes, sent as one <see cref="NpgsqlBatch"/> that the server
-/// runs as one implicit transaction and commits (with the server's <c>synchronous_commit</c>, on by default) before it answers.
+/// The journal in PostgreSQL (Npgsql), the store a cluster shares. A batch is one transaction: all its events in one
+/// binary <c>COPY</c> (measured cheaper for the relay than one <c>INSERT ... SELECT FROM unnest(arrays)</c>, although it
+/// takes three round trips instead of one), then its deletes as one <see cref="NpgsqlBatch"/>, then the commit (with the
+/// server's <c>synchronous_commit</c>, on by default).
 /// </summary>
 internal sealed class PostgresJournalStore : IJournalStore
 {
     private const string UniqueViolation = "23505";
     private const string DuplicateTable = "42P07";
 
-    private const string Insert =
-        $"INSERT INTO {JournalSchema.Events} (persistence_id, sequence_nr, serializer_id, manifest, payload) " +
-        "SELECT * FROM unnest($1::text[], $2::bigint[], $3::integer[], $4::text[], $5::bytea[])";
+    private const string Copy =
+        $"COPY {JournalSchema.Events} (persistence_id, sequence_nr, serializer_id, manifest, payload) FROM STDIN (FORMAT BINARY)";
 
     private readonly NpgsqlDataSource _source;
     private readonly SemaphoreSlim _schemaLock = new(1, 1);
@@ -67,33 +67,10 @@ internal sealed class PostgresJournalStore : IJournalStore
         try
         {
             await using var connection = await _source.OpenConnectionAsync(cancellation);
-            await using var sql = new NpgsqlBatch(connection);
-            var rows = batch.OfType<JournalWrite>().SelectMany(write => write.Rows).ToList();
-            if (rows.Count > 0)
-            {
-                var insert = new NpgsqlBatchCommand(Insert);
-                insert.Parameters.Add(Array(NpgsqlDbType.Text, rows.Select(r => r.PersistenceId).ToArray()));
-                insert.Parameters.Add(Array(NpgsqlDbType.Bigint, rows.Select(r => r.SequenceNr).ToArray()));
-                insert.Parameters.Add(Array(NpgsqlDbType.Integer, rows.Select(r => r.SerializerId).ToArray()));
-                insert.Parameters.Add(Array(NpgsqlDbType.Text, rows.Select(r => r.Manifest).ToArray()));
-                insert.Parameters.Add(Array(NpgsqlDbType.Bytea, rows.Select(r => r.Payload).ToArray()));
-                sql.BatchCommands.Add(insert);
-            }
-
-            foreach (var delete in batch.OfType<JournalDelete>())
-            {
-                // Deletes cover only acknowledged events, so running them after this batch's inserts changes nothing.
-                foreach (var text in new[] { Positional(JournalSchema.RememberHighest("GREATEST")), Positional(JournalSchema.Delete) })
-                {
-                    var command = new NpgsqlBatchCommand(text);
-                    command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = delete.PersistenceId });
-                    command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = delete.ToSequenceNr });
-                    sql.BatchCommands.Add(command);
-                }
-            }
-
-            // One round trip; without an explicit transaction a batch is one implicit transaction, committed before the reply.
-            await sql.ExecuteNonQueryAsync(cancellation);
+            await using var transaction = await connection.BeginTransactionAsync(cancellation);
+            await CopyRowsAsync(connection, batch, cancellation);
+            await DeleteAsync(connection, batch, cancellation);
+            await transaction.CommitAsync(cancellation);
         }
         catch
         {
@@ -162,6 +139,61 @@ internal sealed class PostgresJournalStore : IJournalStore
         return ids;
     }
 
+    private static async Task CopyRowsAsync(NpgsqlConnection connection, IReadOnlyList<JournalRequest> batch, CancellationToken cancellation)
+    {
+        if (!batch.Any(request => request is JournalWrite))
+        {
+            return;
+        }
+
+        await using var copy = await connection.BeginBinaryImportAsync(Copy, cancellation);
+        foreach (var request in batch)
+        {
+            if (request is not JournalWrite write)
+            {
+                continue;
+            }
+
+            foreach (var row in write.Rows)
+            {
+                await copy.StartRowAsync(cancellation);
+                await copy.WriteAsync(row.PersistenceId, NpgsqlDbType.Text, cancellation);
+                await copy.WriteAsync(row.SequenceNr, NpgsqlDbType.Bigint, cancellation);
+                await copy.WriteAsync(row.SerializerId, NpgsqlDbType.Integer, cancellation);
+                await copy.WriteAsync(row.Manifest, NpgsqlDbType.Text, cancellation);
+                await copy.WriteAsync(row.Payload, NpgsqlDbType.Bytea, cancellation);
+            }
+        }
+
+        await copy.CompleteAsync(cancellation);
+    }
+
+    private static async Task DeleteAsync(NpgsqlConnection connection, IReadOnlyList<JournalRequest> batch, CancellationToken cancellation)
+    {
+        await using var sql = new NpgsqlBatch(connection);
+        foreach (var request in batch)
+        {
+            if (request is not JournalDelete delete)
+            {
+                continue;
+            }
+
+            // Deletes cover only acknowledged events, so running them after this batch's rows changes nothing.
+            foreach (var text in new[] { Positional(JournalSchema.RememberHighest("GREATEST")), Positional(JournalSchema.Delete) })
+            {
+                var command = new NpgsqlBatchCommand(text);
+                command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = delete.PersistenceId });
+                command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = delete.ToSequenceNr });
+                sql.BatchCommands.Add(command);
+            }
+        }
+
+        if (sql.BatchCommands.Count > 0)
+        {
+            await sql.ExecuteNonQueryAsync(cancellation);
+        }
+    }
+
     private async Task<T> RetriedOnFreshConnection<T>(Func<Task<T>> read, Func<bool>? canRetry = null)
     {
         try
@@ -176,9 +208,6 @@ internal sealed class PostgresJournalStore : IJournalStore
             return await read();
         }
     }
-
-    private static NpgsqlParameter Array<T>(NpgsqlDbType elementType, T[] values) =>
-        new() { NpgsqlDbType = NpgsqlDbType.Array | elementType, Value = values };
 
     // Batch commands take positional parameters: @pid and @to become $1 and $2.
     private static string Positional(string sql) => sql.Replace("@pid", "$1", StringComparison.Ordinal).Replace("@to", "$2", StringComparison.Ordinal);
