@@ -18,10 +18,12 @@ public sealed class InboxConfigurationTests : IDisposable
         await using var server = await RelayServer.StartAsync(("Relay:Inbox:ConnectionString", "Data Source=" + database));
 
         var config = server.App.Services.GetRequiredService<ActorSystem>().Settings.Config;
-        Assert.Equal("akka.persistence.journal.sql", config.GetString("akka.persistence.journal.plugin"));
-        Assert.Equal("SQLite.MS", config.GetString("akka.persistence.journal.sql.provider-name"));
-        Assert.Equal(1, config.GetInt("akka.persistence.journal.sql.parallelism"));
+        Assert.Equal("akka.persistence.journal.relay", config.GetString("akka.persistence.journal.plugin"));
+        Assert.Equal("sqlite", config.GetString("akka.persistence.journal.relay.store"));
+        Assert.Equal("Data Source=" + database, config.GetString("akka.persistence.journal.relay.connection-string"));
+        Assert.Equal("SQLite.MS", config.GetString("akka.persistence.snapshot-store.sql.provider-name"));
         Assert.Equal("Data Source=" + database, config.GetString("akka.persistence.snapshot-store.sql.connection-string"));
+        Assert.Equal("akka.persistence.journal.relay", config.GetString("akka.persistence.query.journal.relay.journal-plugin"));
         var ready = new TaskCompletionSource();
         using var watcher = new FileSystemWatcher(_directory) { EnableRaisingEvents = true };
         watcher.Created += (_, _) => ready.TrySetResult();
@@ -41,7 +43,7 @@ public sealed class InboxConfigurationTests : IDisposable
         await using var server = await RelayServer.StartAsync(("Relay:Inbox:Enabled", "false"), ("Relay:Inbox:ConnectionString", "Data Source=" + database));
 
         var config = server.App.Services.GetRequiredService<ActorSystem>().Settings.Config;
-        Assert.NotEqual("akka.persistence.journal.sql", config.GetString("akka.persistence.journal.plugin", ""));
+        Assert.NotEqual("akka.persistence.journal.relay", config.GetString("akka.persistence.journal.plugin", ""));
         Assert.False(File.Exists(database));
     }
 
@@ -50,12 +52,12 @@ public sealed class InboxConfigurationTests : IDisposable
     {
         await using var server = await RelayServer.StartAsync(
             ("Relay:Inbox:ConnectionString", "Data Source=" + Path.Combine(_directory, "inbox.db")),
-            ("akka:persistence:journal:sql:replay-batch-size", "250"),
-            ("akka:persistence:journal:sql:parallelism", "2"));
+            ("akka:persistence:journal:relay:max-batch-rows", "250"),
+            ("akka:persistence:snapshot-store:sql:auto-initialize", "false"));
 
         var config = server.App.Services.GetRequiredService<ActorSystem>().Settings.Config;
-        Assert.Equal(250, config.GetInt("akka.persistence.journal.sql.replay-batch-size"));
-        Assert.Equal(2, config.GetInt("akka.persistence.journal.sql.parallelism"));
+        Assert.Equal(250, config.GetInt("akka.persistence.journal.relay.max-batch-rows"));
+        Assert.False(config.GetBoolean("akka.persistence.snapshot-store.sql.auto-initialize"));
     }
 
     [Fact]

@@ -10,7 +10,7 @@ namespace Akka.Relay.Actors.Tests.Inbox;
 public sealed class InboxSerializerSpec : Akka.TestKit.Xunit2.TestKit
 {
     public InboxSerializerSpec(ITestOutputHelper output)
-        : base(SqlStoreConfig.For("SQLite.MS", "Data Source=unused.db", 1), output: output)
+        : base(SqlStoreConfig.For("sqlite", "Data Source=unused.db"), output: output)
     {
     }
 

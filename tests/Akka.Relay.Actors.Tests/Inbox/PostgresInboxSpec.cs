@@ -7,14 +7,14 @@ using Xunit.Abstractions;
 
 namespace Akka.Relay.Actors.Tests.Inbox;
 
-/// <summary>The inbox on a real PostgreSQL server (the cluster's store) through Akka.Persistence.Sql and hocon/inbox.hocon.</summary>
+/// <summary>The inbox on a real PostgreSQL server (the cluster's store) through the relay journal (InboxStore) and hocon/inbox.hocon.</summary>
 public sealed class PostgresInboxSpec : Akka.TestKit.Xunit2.TestKit, IClassFixture<PostgresServer>
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private readonly PostgresServer _server;
 
     public PostgresInboxSpec(PostgresServer server, ITestOutputHelper output)
-        : base(SqlStoreConfig.For("PostgreSQL.15", server.ConnectionString, parallelism: 3), output: output)
+        : base(SqlStoreConfig.For("postgresql", server.ConnectionString), output: output)
     {
         _server = server;
     }

@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 
 namespace Akka.Relay.Actors.Tests.Inbox;
 
-/// <summary>The inbox on a real SQLite file through Akka.Persistence.Sql, configured by hocon/inbox.hocon.</summary>
+/// <summary>The inbox on a real SQLite file through the relay journal (InboxStore) and hocon/inbox.hocon.</summary>
 public sealed class SqliteInboxSpec : Akka.TestKit.Xunit2.TestKit
 {
     private static readonly TimeSpan Timeout = InboxSteps.Timeout;
@@ -20,7 +20,7 @@ public sealed class SqliteInboxSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     private SqliteInboxSpec(ITestOutputHelper output, string database)
-        : base(SqlStoreConfig.For("SQLite.MS", "Data Source=" + database, parallelism: 1), output: output)
+        : base(SqlStoreConfig.For("sqlite", "Data Source=" + database), output: output)
     {
         _database = database;
     }
@@ -37,10 +37,10 @@ public sealed class SqliteInboxSpec : Akka.TestKit.Xunit2.TestKit
         // Snapshots every 10 events, each followed by deleting the journal and the snapshots before it.
         await AwaitAssertAsync(() =>
         {
-            Assert.InRange(CountRows("journal"), 1, settings.EffectiveSnapshotEvery + 1);
+            Assert.InRange(CountRows("inbox_journal"), 1, settings.EffectiveSnapshotEvery + 1);
             Assert.Equal(1, CountRows("snapshot"));
         }, Timeout, TimeSpan.FromMilliseconds(200));
-        Output?.WriteLine($"after 35 appends (MaxMessages 10): journal rows {CountRows("journal")}, snapshot rows {CountRows("snapshot")}");
+        Output?.WriteLine($"after 35 appends (MaxMessages 10): journal rows {CountRows("inbox_journal")}, snapshot rows {CountRows("snapshot")}");
         await InboxSteps.StopAsync(this, inbox);
 
         var recovered = Sys.ActorOf(InboxActor.GetProps(1, settings));

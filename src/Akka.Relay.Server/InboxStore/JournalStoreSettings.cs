@@ -1,0 +1,35 @@
+using Akka.Configuration;
+
+namespace Akka.Relay.Server.InboxStore;
+
+/// <summary>The journal plugin's HOCON block (<c>akka.persistence.journal.relay</c>): which store, where, and the batch limit.</summary>
+internal sealed record JournalStoreSettings(string Store, string ConnectionString, int MaxBatchRows)
+{
+    /// <summary>The embedded store.</summary>
+    public const string Sqlite = "sqlite";
+
+    /// <summary>The shared store a cluster needs.</summary>
+    public const string PostgreSql = "postgresql";
+
+    /// <summary>Reads the settings, refusing a store kind it does not know.</summary>
+    public static JournalStoreSettings From(Config config)
+    {
+        var store = config.GetString("store", Sqlite).Trim().ToLowerInvariant();
+        if (store is not (Sqlite or PostgreSql))
+        {
+            throw new ConfigurationException($"The inbox journal's store must be '{Sqlite}' or '{PostgreSql}' (was '{store}').");
+        }
+
+        var connectionString = config.GetString("connection-string", "");
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new ConfigurationException("The inbox journal's connection-string must be set.");
+        }
+
+        return new JournalStoreSettings(store, connectionString, Math.Max(1, config.GetInt("max-batch-rows", 4000)));
+    }
+
+    /// <summary>Opens the store these settings name.</summary>
+    public IJournalStore CreateStore() =>
+        Store == Sqlite ? new SqliteJournalStore(ConnectionString) : new PostgresJournalStore(ConnectionString);
+}
