@@ -34,10 +34,11 @@ public sealed class SqliteInboxSpec : Akka.TestKit.Xunit2.TestKit
 
         await InboxSteps.AppendManyAsync(this, inbox, 1, 35);
 
-        // Snapshots every 10 events, each followed by deleting the journal and the snapshots before it.
+        // Snapshots every 10 messages, each followed by deleting the journal and the snapshots before it. Messages that
+        // arrive during a write are stored as one event, so the journal may be empty right after the last snapshot.
         await AwaitAssertAsync(() =>
         {
-            Assert.InRange(CountRows("inbox_journal"), 1, settings.EffectiveSnapshotEvery + 1);
+            Assert.InRange(CountRows("inbox_journal"), 0, settings.EffectiveSnapshotEvery + 1);
             Assert.Equal(1, CountRows("snapshot"));
         }, Timeout, TimeSpan.FromMilliseconds(200));
         Output?.WriteLine($"after 35 appends (MaxMessages 10): journal rows {CountRows("inbox_journal")}, snapshot rows {CountRows("snapshot")}");
