@@ -56,6 +56,7 @@ public static class RelayApp
         builder.Services.AddSingleton<HeartbeatScheduler>();
         builder.Services.AddSingleton<WebSocketUpgrade>();
         builder.Services.AddSingleton<RelayWebSocketEndpoint>();
+        UpgradeBelowHttp.Register(builder);
         builder.Services.AddHostedService<SessionDrainService>();
         builder.Services.AddRelayHealthChecks();
         builder.Services.AddRelayMetrics();

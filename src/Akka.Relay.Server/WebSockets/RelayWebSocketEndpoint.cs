@@ -72,25 +72,30 @@ public sealed class RelayWebSocketEndpoint
         _metrics = metrics;
     }
 
-    /// <summary>Handles one handshake and, when it is accepted, the whole session.</summary>
-    public async Task HandleAsync(HttpContext context)
+    /// <summary>Handles one handshake that came through ASP.NET's pipeline and, when it is accepted, the whole session.</summary>
+    public Task HandleAsync(HttpContext context) => RunAsync(new HttpHandshake(context, _upgrade));
+
+    /// <summary>Checks one handshake, answers it, and when it is accepted runs the whole session; returns when the socket will not be touched again.</summary>
+    internal async Task RunAsync(IHandshakeExchange exchange)
     {
         var options = _options.Value;
-        if (!UserIds.TryParse(context.Request.RouteValues["id"] as string, out var userId, out var idError))
+        var context = exchange.Context;
+        if (!UserIds.TryParse(exchange.RouteId, out var userId, out var idError))
         {
-            await RefuseAsync(context, StatusCodes.Status400BadRequest, idError);
+            await exchange.RefuseAsync(StatusCodes.Status400BadRequest, idError);
             return;
         }
 
         // The request's id (what ASP.NET's own lines carry as RequestId) is the session's id; it names the
         // session actor, so the actor's lines carry it too.
-        var sessionId = ActorPath.IsValidPathElement(context.TraceIdentifier) ? context.TraceIdentifier : Guid.NewGuid().ToString("N");
+        var traceIdentifier = exchange.TraceIdentifier;
+        var sessionId = ActorPath.IsValidPathElement(traceIdentifier) ? traceIdentifier : Guid.NewGuid().ToString("N");
         using var scope = _logger.BeginScope(new SessionLogScope(sessionId, userId));
 
         // RFC 6455 4.1: the opening handshake is an HTTP/1.1 request; ASP.NET upgrades an HTTP/1.0 one too.
         if (HttpProtocol.IsHttp10(context.Request.Protocol))
         {
-            await RefuseAsync(context, StatusCodes.Status400BadRequest, "a WebSocket upgrade needs HTTP/1.1 or later");
+            await exchange.RefuseAsync(StatusCodes.Status400BadRequest, "a WebSocket upgrade needs HTTP/1.1 or later");
             return;
         }
 
@@ -98,32 +103,32 @@ public sealed class RelayWebSocketEndpoint
         if (AsksForWebSocket(context.Request) && context.Request.Headers.SecWebSocketVersion.ToString() != SupportedWebSocketVersion)
         {
             context.Response.Headers.SecWebSocketVersion = SupportedWebSocketVersion;
-            await RefuseAsync(context, StatusCodes.Status426UpgradeRequired, "unsupported Sec-WebSocket-Version: this server speaks version " + SupportedWebSocketVersion);
+            await exchange.RefuseAsync(StatusCodes.Status426UpgradeRequired, "unsupported Sec-WebSocket-Version: this server speaks version " + SupportedWebSocketVersion);
             return;
         }
 
-        if (!context.WebSockets.IsWebSocketRequest)
+        if (!exchange.IsWebSocketRequest)
         {
-            await RefuseAsync(context, StatusCodes.Status400BadRequest, "a WebSocket upgrade request (GET with Upgrade: websocket) is required");
+            await exchange.RefuseAsync(StatusCodes.Status400BadRequest, "a WebSocket upgrade request (GET with Upgrade: websocket) is required");
             return;
         }
 
         var resume = ParseResume(context.Request.Query);
         if (!resume.IsValid)
         {
-            await RefuseAsync(context, StatusCodes.Status400BadRequest, resume.Error!);
+            await exchange.RefuseAsync(StatusCodes.Status400BadRequest, resume.Error!);
             return;
         }
 
         if (resume.OptsIn && !_inbox.Value.Enabled)
         {
-            await RefuseAsync(context, StatusCodes.Status400BadRequest, "this server keeps no inbox (Relay:Inbox:Enabled is false): connect without resume");
+            await exchange.RefuseAsync(StatusCodes.Status400BadRequest, "this server keeps no inbox (Relay:Inbox:Enabled is false): connect without resume");
             return;
         }
 
         if (!IsOriginAllowed(context.Request.Headers.Origin, options.AllowedOrigins))
         {
-            await RefuseAsync(context, StatusCodes.Status403Forbidden, "origin not allowed");
+            await exchange.RefuseAsync(StatusCodes.Status403Forbidden, "origin not allowed");
             return;
         }
 
@@ -132,24 +137,31 @@ public sealed class RelayWebSocketEndpoint
         {
             // RFC 6750 §3: a 401 names the scheme the client should use.
             context.Response.Headers.WWWAuthenticate = "Bearer";
-            await RefuseAsync(context, StatusCodes.Status401Unauthorized, authentication.Error!);
+            await exchange.RefuseAsync(StatusCodes.Status401Unauthorized, authentication.Error!);
             return;
         }
 
         if (_drain.IsDraining || _lifetime.ApplicationStopping.IsCancellationRequested)
         {
-            await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "server is shutting down");
+            await exchange.RefuseAsync(StatusCodes.Status503ServiceUnavailable, "server is shutting down");
             return;
         }
 
         if (_nodeLimit.TryEnter() is not { } nodeSlot)
         {
-            await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "server is at its session limit; try again later");
+            await exchange.RefuseAsync(StatusCodes.Status503ServiceUnavailable, "server is at its session limit; try again later");
             return;
         }
 
-        // The slot is given back when this request ends, i.e. after the session's socket is done.
-        context.Response.RegisterForDispose(nodeSlot);
+        // The slot is given back once the session's socket is done.
+        using (nodeSlot)
+        {
+            await RunSessionAsync(exchange, userId, sessionId, resume, authentication);
+        }
+    }
+
+    private async Task RunSessionAsync(IHandshakeExchange exchange, ulong userId, string sessionId, ResumeRequest resume, HandshakeAuthentication authentication)
+    {
         var signals = new SessionSignals();
         var session = _system.ActorOf(ClientActor.GetProps(userId, _hub.ActorRef, _clientSettings.Value, signals, _metrics, resume), sessionId);
         if (authentication.SessionExpiresAt is { } expiresAt)
@@ -160,14 +172,14 @@ public sealed class RelayWebSocketEndpoint
         Admission admission;
         try
         {
-            admission = await signals.Admission.WaitAsync(options.AdmissionTimeout, context.RequestAborted);
+            admission = await signals.Admission.WaitAsync(_options.Value.AdmissionTimeout, exchange.Aborted);
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
             session.Tell(AttachFailed.Instance);
-            if (!context.RequestAborted.IsCancellationRequested)
+            if (!exchange.Aborted.IsCancellationRequested)
             {
-                await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "server is busy; try again");
+                await exchange.RefuseAsync(StatusCodes.Status503ServiceUnavailable, "server is busy; try again");
             }
 
             return;
@@ -178,7 +190,7 @@ public sealed class RelayWebSocketEndpoint
             var status = refused.Reason == RefusalReason.SessionLimit
                 ? StatusCodes.Status429TooManyRequests
                 : StatusCodes.Status503ServiceUnavailable;
-            await RefuseAsync(context, status, refused.Detail);
+            await exchange.RefuseAsync(status, refused.Detail);
             return;
         }
 
@@ -186,7 +198,7 @@ public sealed class RelayWebSocketEndpoint
         HeartbeatStream? heartbeat;
         try
         {
-            (socket, heartbeat) = await _upgrade.AcceptAsync(context);
+            (socket, heartbeat) = await exchange.AcceptAsync();
         }
         catch
         {
@@ -223,7 +235,8 @@ public sealed class RelayWebSocketEndpoint
         return ResumeRequest.Parse(resume.Count == 0 ? null : resume[0], epoch.Count == 0 ? null : epoch[0]);
     }
 
-    private static bool AsksForWebSocket(HttpRequest request)
+    /// <summary>True when the request's <c>Upgrade</c> header names websocket (whether or not the rest of the upgrade is right).</summary>
+    internal static bool AsksForWebSocket(HttpRequest request)
     {
         foreach (var value in request.Headers.Upgrade)
         {
@@ -255,13 +268,4 @@ public sealed class RelayWebSocketEndpoint
 
         return false;
     }
-
-    private static Task RefuseAsync(HttpContext context, int status, string error)
-    {
-        context.Response.StatusCode = status;
-        return context.Response.WriteAsJsonAsync(new ErrorBody(error));
-    }
-
-    /// <summary>The JSON body of a refused handshake.</summary>
-    private sealed record ErrorBody(string Error);
 }
