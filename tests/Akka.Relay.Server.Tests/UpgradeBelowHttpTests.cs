@@ -136,6 +136,55 @@ public sealed class UpgradeBelowHttpTests : IClassFixture<ServerFixture>
         Assert.Equal(2, (await MetricsScrape.TakeAsync(http)).Value(UpgradedConnections));
     }
 
+    [Fact]
+    public async Task With_every_other_category_at_Debug_a_query_token_appears_in_no_line()
+    {
+        var sink = new CapturingLoggerProvider();
+        await using var server = await RelayServer.StartAsync(
+            sink,
+            ("Relay:Auth:SigningKey", TestTokens.Key),
+            ("Logging:LogLevel:Default", "Debug"),
+            ("Logging:LogLevel:Microsoft.AspNetCore", "Debug"),
+            ("Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics", "Warning"),
+            ("Logging:LogLevel:Akka", "Debug"));
+        var (a, b) = (Ids.Next(), Ids.Next());
+        var tokens = new List<string> { TestTokens.For(a), TestTokens.For(b), TestTokens.For(b + 1), "not-a-jwt-" + Guid.NewGuid().ToString("N") };
+        await using (var alice = await server.ConnectWithQueryTokenAsync(a, tokens[0]))
+        await using (var bob = await server.ConnectWithQueryTokenAsync(b, tokens[1]))
+        {
+            await Probe.RoundTripAsync(alice, a, bob, b);
+            using var http = server.CreateHttpClient();
+            Assert.Equal(0, (await MetricsScrape.TakeAsync(http)).Value(UpgradedConnections));
+            await alice.CloseAsync();
+            await bob.CloseAsync();
+        }
+
+        foreach (var token in tokens.Skip(2))
+        {
+            var refused = await server.RefusedUpgradeAsync($"ws/{b}?x=1&access_token={token}&y=2", _ => { });
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.Status);
+        }
+
+        // The refusals' lines (the JWT handler's) and the sessions' end lines are written by now or never.
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        using (var timer = new PeriodicTimer(Probe.PollInterval))
+        {
+            while (sink.Lines.Count(l => l.Category.EndsWith("RelayWebSocketEndpoint", StringComparison.Ordinal) && l.Message.Contains("closed", StringComparison.Ordinal)) < 2)
+            {
+                Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"the sessions' closed lines did not come within 30 s:\n{string.Join('\n', sink.Lines)}");
+                await timer.WaitForNextTickAsync();
+            }
+        }
+
+        var lines = sink.Lines;
+        Assert.Contains(lines, l => l.Category.StartsWith("Microsoft.AspNetCore.Authentication", StringComparison.Ordinal));
+        foreach (var token in tokens)
+        {
+            var leaks = lines.Where(l => l.Mentions(token)).ToList();
+            Assert.True(leaks.Count == 0, $"the token was logged:\n{string.Join('\n', leaks)}");
+        }
+    }
+
     private byte[] UpgradeRequest(string path) => Encoding.ASCII.GetBytes(
         $"GET {path} HTTP/1.1\r\nHost: {_server.BaseUri.Authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {Key()}\r\nSec-WebSocket-Version: 13\r\n\r\n");
 
