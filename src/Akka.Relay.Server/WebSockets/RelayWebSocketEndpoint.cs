@@ -78,12 +78,33 @@ public sealed class RelayWebSocketEndpoint
     /// <summary>Checks one handshake, answers it, and when it is accepted runs the whole session; returns when the socket will not be touched again.</summary>
     internal async Task RunAsync(IHandshakeExchange exchange)
     {
-        var options = _options.Value;
-        var context = exchange.Context;
+        // Only what the session needs is kept while it lasts: the handshake's request, checks and log scope are
+        // left behind in OpenAsync (an idle session is mostly waiting here).
+        if (await OpenAsync(exchange) is not { } session)
+        {
+            return;
+        }
+
+        // Returning disposes the socket, so wait until both pumps have ended.
+        try
+        {
+            await session.Signals.Completion;
+        }
+        finally
+        {
+            _upgrade.Release(session.Heartbeat);
+            session.NodeSlot.Dispose();
+        }
+
+        _logger.LogDebug("Session {SessionId} of user {UserId} closed ({CloseStatus})", session.SessionId, session.UserId, session.Socket.CloseStatus);
+    }
+
+    private async Task<OpenSession?> OpenAsync(IHandshakeExchange exchange)
+    {
         if (!UserIds.TryParse(exchange.RouteId, out var userId, out var idError))
         {
             await exchange.RefuseAsync(StatusCodes.Status400BadRequest, idError);
-            return;
+            return null;
         }
 
         // The request's id (what ASP.NET's own lines carry as RequestId) is the session's id; it names the
@@ -91,12 +112,52 @@ public sealed class RelayWebSocketEndpoint
         var traceIdentifier = exchange.TraceIdentifier;
         var sessionId = ActorPath.IsValidPathElement(traceIdentifier) ? traceIdentifier : Guid.NewGuid().ToString("N");
         using var scope = _logger.BeginScope(new SessionLogScope(sessionId, userId));
+        if (await CheckAsync(exchange, userId) is not { } admitted)
+        {
+            return null;
+        }
+
+        if (_drain.IsDraining || _lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            await exchange.RefuseAsync(StatusCodes.Status503ServiceUnavailable, "server is shutting down");
+            return null;
+        }
+
+        if (_nodeLimit.TryEnter() is not { } nodeSlot)
+        {
+            await exchange.RefuseAsync(StatusCodes.Status503ServiceUnavailable, "server is at its session limit; try again later");
+            return null;
+        }
+
+        // The slot is given back once the session's socket is done (by RunAsync), or here when there is no session.
+        try
+        {
+            var signals = new SessionSignals();
+            if (await AdmitAndAcceptAsync(exchange, userId, sessionId, signals, admitted.Resume, admitted.Authentication) is not { } accepted)
+            {
+                nodeSlot.Dispose();
+                return null;
+            }
+
+            return new OpenSession(sessionId, userId, accepted.Socket, accepted.Heartbeat, signals, nodeSlot);
+        }
+        catch
+        {
+            nodeSlot.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The checks on the request itself; null when one refused it (the answer is sent).</summary>
+    private async Task<(ResumeRequest Resume, HandshakeAuthentication Authentication)?> CheckAsync(IHandshakeExchange exchange, ulong userId)
+    {
+        var context = exchange.Context;
 
         // RFC 6455 4.1: the opening handshake is an HTTP/1.1 request; ASP.NET upgrades an HTTP/1.0 one too.
         if (HttpProtocol.IsHttp10(context.Request.Protocol))
         {
             await exchange.RefuseAsync(StatusCodes.Status400BadRequest, "a WebSocket upgrade needs HTTP/1.1 or later");
-            return;
+            return null;
         }
 
         // RFC 6455 4.4: a version the server does not speak is answered with the one it does.
@@ -104,32 +165,32 @@ public sealed class RelayWebSocketEndpoint
         {
             context.Response.Headers.SecWebSocketVersion = SupportedWebSocketVersion;
             await exchange.RefuseAsync(StatusCodes.Status426UpgradeRequired, "unsupported Sec-WebSocket-Version: this server speaks version " + SupportedWebSocketVersion);
-            return;
+            return null;
         }
 
         if (!exchange.IsWebSocketRequest)
         {
             await exchange.RefuseAsync(StatusCodes.Status400BadRequest, "a WebSocket upgrade request (GET with Upgrade: websocket) is required");
-            return;
+            return null;
         }
 
         var resume = ParseResume(context.Request.Query);
         if (!resume.IsValid)
         {
             await exchange.RefuseAsync(StatusCodes.Status400BadRequest, resume.Error!);
-            return;
+            return null;
         }
 
         if (resume.OptsIn && !_inbox.Value.Enabled)
         {
             await exchange.RefuseAsync(StatusCodes.Status400BadRequest, "this server keeps no inbox (Relay:Inbox:Enabled is false): connect without resume");
-            return;
+            return null;
         }
 
-        if (!IsOriginAllowed(context.Request.Headers.Origin, options.AllowedOrigins))
+        if (!IsOriginAllowed(context.Request.Headers.Origin, _options.Value.AllowedOrigins))
         {
             await exchange.RefuseAsync(StatusCodes.Status403Forbidden, "origin not allowed");
-            return;
+            return null;
         }
 
         var authentication = await _authenticator.AuthenticateAsync(context, userId);
@@ -138,31 +199,16 @@ public sealed class RelayWebSocketEndpoint
             // RFC 6750 §3: a 401 names the scheme the client should use.
             context.Response.Headers.WWWAuthenticate = "Bearer";
             await exchange.RefuseAsync(StatusCodes.Status401Unauthorized, authentication.Error!);
-            return;
+            return null;
         }
 
-        if (_drain.IsDraining || _lifetime.ApplicationStopping.IsCancellationRequested)
-        {
-            await exchange.RefuseAsync(StatusCodes.Status503ServiceUnavailable, "server is shutting down");
-            return;
-        }
-
-        if (_nodeLimit.TryEnter() is not { } nodeSlot)
-        {
-            await exchange.RefuseAsync(StatusCodes.Status503ServiceUnavailable, "server is at its session limit; try again later");
-            return;
-        }
-
-        // The slot is given back once the session's socket is done.
-        using (nodeSlot)
-        {
-            await RunSessionAsync(exchange, userId, sessionId, resume, authentication);
-        }
+        return (resume, authentication);
     }
 
-    private async Task RunSessionAsync(IHandshakeExchange exchange, ulong userId, string sessionId, ResumeRequest resume, HandshakeAuthentication authentication)
+    /// <summary>Creates the session's actor, waits for the hub to admit it, then upgrades; null when it was refused (the answer is sent).</summary>
+    private async Task<(WebSocket Socket, HeartbeatStream? Heartbeat)?> AdmitAndAcceptAsync(
+        IHandshakeExchange exchange, ulong userId, string sessionId, SessionSignals signals, ResumeRequest resume, HandshakeAuthentication authentication)
     {
-        var signals = new SessionSignals();
         var session = _system.ActorOf(ClientActor.GetProps(userId, _hub.ActorRef, _clientSettings.Value, signals, _metrics, resume), sessionId);
         if (authentication.SessionExpiresAt is { } expiresAt)
         {
@@ -182,7 +228,7 @@ public sealed class RelayWebSocketEndpoint
                 await exchange.RefuseAsync(StatusCodes.Status503ServiceUnavailable, "server is busy; try again");
             }
 
-            return;
+            return null;
         }
 
         if (admission is Admission.Refused refused)
@@ -191,7 +237,7 @@ public sealed class RelayWebSocketEndpoint
                 ? StatusCodes.Status429TooManyRequests
                 : StatusCodes.Status503ServiceUnavailable;
             await exchange.RefuseAsync(status, refused.Detail);
-            return;
+            return null;
         }
 
         WebSocket socket;
@@ -208,18 +254,7 @@ public sealed class RelayWebSocketEndpoint
 
         _logger.LogDebug("Session {SessionId} of user {UserId} opened", sessionId, userId);
         session.Tell(new AttachSocket(socket));
-
-        // Returning disposes the socket, so wait until both pumps have ended.
-        try
-        {
-            await signals.Completion;
-        }
-        finally
-        {
-            _upgrade.Release(heartbeat);
-        }
-
-        _logger.LogDebug("Session {SessionId} of user {UserId} closed ({CloseStatus})", sessionId, userId, socket.CloseStatus);
+        return (socket, heartbeat);
     }
 
     private static ResumeRequest ParseResume(IQueryCollection query)
@@ -268,4 +303,7 @@ public sealed class RelayWebSocketEndpoint
 
         return false;
     }
+
+    /// <summary>What a running session keeps of its handshake.</summary>
+    private sealed record OpenSession(string SessionId, ulong UserId, WebSocket Socket, HeartbeatStream? Heartbeat, SessionSignals Signals, IDisposable NodeSlot);
 }

@@ -60,49 +60,68 @@ public sealed class UpgradeBelowHttp
     /// <summary>Handles one new connection: a handshake to <c>/ws/{id}</c> here, anything else by <paramref name="next"/>.</summary>
     public async Task OnConnectionAsync(ConnectionContext connection, ConnectionDelegate next)
     {
-        var input = connection.Transport.Input;
-        RequestHead? head;
-        using (var timeout = new CancellationTokenSource(_handshakeTimeout))
+        var (handshake, handOver) = await ReadHandshakeAsync(connection);
+        if (handshake is null)
         {
-            // Where the last incomplete look ended: the pipe must not be told less was examined than before.
-            SequencePosition? examined = null;
-            while (true)
+            if (handOver)
             {
-                ReadResult result;
-                try
-                {
-                    result = await input.ReadAsync(timeout.Token);
-                }
-                catch (OperationCanceledException) when (timeout.IsCancellationRequested)
-                {
-                    // Silent or half-sent past the handshake timeout: dropped, as Kestrel drops it.
-                    connection.Abort(new ConnectionAbortedException("the handshake was not sent within Relay:HandshakeTimeout"));
-                    return;
-                }
-
-                var buffer = result.Buffer;
-                var read = RequestHead.TryRead(buffer, _maxHeadBytes, out head, out var end);
-                if (read == RequestHeadRead.Incomplete && !result.IsCompleted)
-                {
-                    input.AdvanceTo(buffer.Start, buffer.End);
-                    examined = buffer.End;
-                    continue;
-                }
-
-                if (read != RequestHeadRead.Upgrade)
-                {
-                    // Nothing consumed, and more there than was examined: Kestrel's first read returns at once with all of it.
-                    input.AdvanceTo(buffer.Start, examined ?? buffer.Start);
-                    await next(connection);
-                    return;
-                }
-
-                input.AdvanceTo(end);
-                break;
+                await next(connection);
             }
+
+            return;
         }
 
-        await using var handshake = new ConnectionHandshake(connection, head!, _upgrade, _scopes);
-        await _endpoint.RunAsync(handshake);
+        await using (handshake)
+        {
+            await _endpoint.RunAsync(handshake);
+        }
+    }
+
+    /// <summary>
+    /// Reads the connection's first request head: a handshake to take (its head consumed), or none, to hand over
+    /// (nothing consumed) or because the connection was dropped.
+    /// </summary>
+    private async Task<(ConnectionHandshake? Handshake, bool HandOver)> ReadHandshakeAsync(ConnectionContext connection)
+    {
+        var input = connection.Transport.Input;
+        using var timeout = new CancellationTokenSource(_handshakeTimeout);
+
+        // Where the last incomplete look ended: the pipe must not be told less was examined than before.
+        SequencePosition? examined = null;
+        while (true)
+        {
+            ReadResult result;
+            try
+            {
+                result = await input.ReadAsync(timeout.Token);
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+            {
+                // Silent or half-sent past the handshake timeout: dropped, as Kestrel drops it.
+                connection.Abort(new ConnectionAbortedException("the handshake was not sent within Relay:HandshakeTimeout"));
+                return (null, false);
+            }
+
+            var buffer = result.Buffer;
+            var read = RequestHead.TryRead(buffer, _maxHeadBytes, out var head, out var end);
+            if (read == RequestHeadRead.Incomplete && !result.IsCompleted)
+            {
+                input.AdvanceTo(buffer.Start, buffer.End);
+                examined = buffer.End;
+                continue;
+            }
+
+            if (read != RequestHeadRead.Upgrade)
+            {
+                // Nothing consumed, and more there than was examined: Kestrel's first read returns at once with all of it.
+                input.AdvanceTo(buffer.Start, examined ?? buffer.Start);
+                return (null, true);
+            }
+
+            // The request is built (and the head's bytes copied out) before they are given back to the pipe.
+            var handshake = new ConnectionHandshake(connection, head!, _upgrade, _scopes);
+            input.AdvanceTo(end);
+            return (handshake, false);
+        }
     }
 }
