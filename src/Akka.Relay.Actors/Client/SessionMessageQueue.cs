@@ -12,14 +12,9 @@ namespace Akka.Relay.Actors.Client;
 public sealed class SessionMessageQueue : IMessageQueue, IUnboundedMessageQueueSemantics
 {
     // _head is the consumer's: a node whose message was taken (or the initial empty one); its Next is the oldest
-    // message. _tail is the last node a producer linked in.
+    // message. _tail is the last node a producer swapped in (it may not be linked to its predecessor yet).
     private Node _head;
     private Node _tail;
-
-    // Raised before a message is linked and lowered when it is taken, so HasMessages is never false while a
-    // producer is between swapping the tail and linking its node (the mailbox then looks again, rather than idling
-    // with a message in it).
-    private int _count;
 
     /// <summary>Creates an empty queue.</summary>
     public SessionMessageQueue()
@@ -28,16 +23,30 @@ public sealed class SessionMessageQueue : IMessageQueue, IUnboundedMessageQueueS
     }
 
     /// <inheritdoc />
-    public bool HasMessages => Volatile.Read(ref _count) > 0;
+    // True from the moment a producer swaps in its node, before it is linked: the mailbox then looks again rather
+    // than going idle with a message on the way. No counter: one atomic swap per message is all a producer pays.
+    public bool HasMessages => !ReferenceEquals(Volatile.Read(ref _tail), Volatile.Read(ref _head));
 
     /// <inheritdoc />
-    public int Count => Volatile.Read(ref _count);
+    // Walks the list: Akka asks for it only for diagnostics, never per message.
+    public int Count
+    {
+        get
+        {
+            var count = 0;
+            for (var node = Volatile.Read(ref _head.Next); node is not null; node = Volatile.Read(ref node.Next))
+            {
+                count++;
+            }
+
+            return count;
+        }
+    }
 
     /// <inheritdoc />
     public void Enqueue(IActorRef receiver, Envelope envelope)
     {
         var node = new Node(envelope);
-        Interlocked.Increment(ref _count);
         var previous = Interlocked.Exchange(ref _tail, node);
         Volatile.Write(ref previous.Next, node);
     }
@@ -55,8 +64,7 @@ public sealed class SessionMessageQueue : IMessageQueue, IUnboundedMessageQueueS
         envelope = next.Envelope;
         // The taken node becomes the empty head: it must not keep the message alive.
         next.Envelope = default;
-        _head = next;
-        Interlocked.Decrement(ref _count);
+        Volatile.Write(ref _head, next);
         return true;
     }
 
