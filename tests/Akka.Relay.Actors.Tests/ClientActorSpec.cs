@@ -25,7 +25,7 @@ public sealed class ClientActorSpec : Akka.TestKit.Xunit2.TestKit
         CloseTimeout: TimeSpan.FromSeconds(30));
 
     public ClientActorSpec(ITestOutputHelper output)
-        : base(output: output)
+        : base(SessionMailbox.Definition, output: output)
     {
     }
 

@@ -18,7 +18,7 @@ public sealed class SessionLimitsSpec : Akka.TestKit.Xunit2.TestKit
     private static readonly ClientSettings DefaultSettings = new(MaxMessageBytes: 512, OutboundQueueCapacity: 1024, CloseTimeout: TimeSpan.FromSeconds(30));
 
     public SessionLimitsSpec(ITestOutputHelper output)
-        : base(output: output)
+        : base(SessionMailbox.Definition, output: output)
     {
     }
 

@@ -58,9 +58,12 @@ public sealed class ClientActor : UntypedActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <summary>Props for one session of <paramref name="userId"/> registered with <paramref name="hub"/>.</summary>
-    /// <remarks><paramref name="resume"/>: when it opts in, the session reads its user's inbox (protocol 1.1) once registered.</remarks>
+    /// <remarks>
+    /// <paramref name="resume"/>: when it opts in, the session reads its user's inbox (protocol 1.1) once registered.
+    /// The actor runs on a <see cref="SessionMailbox"/>: the actor system must include <see cref="SessionMailbox.Definition"/>.
+    /// </remarks>
     public static Props GetProps(ulong userId, IActorRef hub, ClientSettings settings, SessionSignals signals, RelayMetrics? metrics = null, ResumeRequest resume = default) =>
-        Akka.Actor.Props.CreateBy(new ClientActorProducer(userId, hub, settings, signals, metrics, resume));
+        Akka.Actor.Props.CreateBy(new ClientActorProducer(userId, hub, settings, signals, metrics, resume)).WithMailbox(SessionMailbox.Id);
 
     /// <inheritdoc />
     protected override void OnReceive(object message)

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Hosting;
+using Akka.Relay.Actors.Client;
 using Akka.Relay.Actors.Hub;
 using Akka.Relay.Actors.Telemetry;
 using Akka.Relay.Server.Api;
@@ -56,6 +57,7 @@ public static class RelayApp
         builder.Services.AddSingleton<HeartbeatScheduler>();
         builder.Services.AddSingleton<WebSocketUpgrade>();
         builder.Services.AddSingleton<RelayWebSocketEndpoint>();
+        UpgradeBelowHttp.Register(builder);
         builder.Services.AddHostedService<SessionDrainService>();
         builder.Services.AddRelayHealthChecks();
         builder.Services.AddRelayMetrics();
@@ -74,6 +76,8 @@ public static class RelayApp
                     loggers.LogLevel = AkkaLogLevel.FromLogging(configuration);
                 });
 
+            // Session actors run on their own (idle-light) mailbox.
+            akka.AddHocon(SessionMailbox.Definition, HoconAddMode.Append);
             akka.WithRelayInbox(services);
 
             var hubSettings = new HubSettings(relay.MaxSessionsPerUser) { DrainSpread = relay.DrainSpread };

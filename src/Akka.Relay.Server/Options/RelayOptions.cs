@@ -53,4 +53,10 @@ public sealed class RelayOptions
 
     /// <summary>How long a connection may take to send its complete handshake request (or its first byte) before it is dropped.</summary>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Whether a connection's first request, when it is a WebSocket upgrade to <c>/ws/{id}</c>, is taken below HTTP
+    /// (read and answered on the connection itself, no HTTP request kept per session); read once at start.
+    /// </summary>
+    public bool UpgradeBelowHttp { get; set; } = true;
 }

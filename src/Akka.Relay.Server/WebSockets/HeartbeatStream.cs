@@ -18,9 +18,9 @@ internal sealed class HeartbeatStream : Stream
 
     private readonly Stream _inner;
 
-    // Kestrel's upgraded stream does nothing on Dispose (it cannot tell a close from an abort): an aborted socket
-    // aborts the request, and with it the connection, as ASP.NET's own accept does.
-    private readonly HttpContext _context;
+    // Neither Kestrel's upgraded stream nor a connection's transport drops the connection on Dispose (they cannot tell
+    // a close from an abort): an aborted socket aborts the connection, as ASP.NET's own accept does.
+    private readonly Action _abort;
 
     // Every write (the WebSocket's frames and our pings) goes through this gate: the transport takes one at a time,
     // and a ping must never land inside a frame.
@@ -45,11 +45,11 @@ internal sealed class HeartbeatStream : Stream
     private int _headerBytesLeft;
     private long _payloadLeft;
 
-    /// <summary>Wraps <paramref name="inner"/>, the upgraded stream of <paramref name="context"/>'s connection.</summary>
-    public HeartbeatStream(Stream inner, HttpContext context)
+    /// <summary>Wraps <paramref name="inner"/>, the stream of a connection that <paramref name="abort"/> drops.</summary>
+    public HeartbeatStream(Stream inner, Action abort)
     {
         _inner = inner;
-        _context = context;
+        _abort = abort;
     }
 
     private enum ScanState : byte
@@ -281,7 +281,7 @@ internal sealed class HeartbeatStream : Stream
         // The WebSocket disposes its stream when it is aborted (a missed Pong, the close timeout): drop the connection.
         if (_socket?.State == WebSocketState.Aborted)
         {
-            _context.Abort();
+            _abort();
         }
     }
 

@@ -72,59 +72,125 @@ public sealed class RelayWebSocketEndpoint
         _metrics = metrics;
     }
 
-    /// <summary>Handles one handshake and, when it is accepted, the whole session.</summary>
-    public async Task HandleAsync(HttpContext context)
+    /// <summary>Handles one handshake that came through ASP.NET's pipeline and, when it is accepted, the whole session.</summary>
+    public Task HandleAsync(HttpContext context) => RunAsync(new HttpHandshake(context, _upgrade));
+
+    /// <summary>Checks one handshake, answers it, and when it is accepted runs the whole session; returns when the socket will not be touched again.</summary>
+    internal async Task RunAsync(IHandshakeExchange exchange)
     {
-        var options = _options.Value;
-        if (!UserIds.TryParse(context.Request.RouteValues["id"] as string, out var userId, out var idError))
+        // Only what the session needs is kept while it lasts: the handshake's request, checks and log scope are
+        // left behind in OpenAsync (an idle session is mostly waiting here).
+        if (await OpenAsync(exchange) is not { } session)
         {
-            await RefuseAsync(context, StatusCodes.Status400BadRequest, idError);
             return;
+        }
+
+        // Returning disposes the socket, so wait until both pumps have ended.
+        try
+        {
+            await session.Signals.Completion;
+        }
+        finally
+        {
+            _upgrade.Release(session.Heartbeat);
+            session.NodeSlot.Dispose();
+        }
+
+        _logger.LogDebug("Session {SessionId} of user {UserId} closed ({CloseStatus})", session.SessionId, session.UserId, session.Socket.CloseStatus);
+    }
+
+    private async Task<OpenSession?> OpenAsync(IHandshakeExchange exchange)
+    {
+        if (!UserIds.TryParse(exchange.RouteId, out var userId, out var idError))
+        {
+            await exchange.RefuseAsync(StatusCodes.Status400BadRequest, idError);
+            return null;
         }
 
         // The request's id (what ASP.NET's own lines carry as RequestId) is the session's id; it names the
         // session actor, so the actor's lines carry it too.
-        var sessionId = ActorPath.IsValidPathElement(context.TraceIdentifier) ? context.TraceIdentifier : Guid.NewGuid().ToString("N");
+        var traceIdentifier = exchange.TraceIdentifier;
+        var sessionId = ActorPath.IsValidPathElement(traceIdentifier) ? traceIdentifier : Guid.NewGuid().ToString("N");
         using var scope = _logger.BeginScope(new SessionLogScope(sessionId, userId));
+        if (await CheckAsync(exchange, userId) is not { } admitted)
+        {
+            return null;
+        }
+
+        if (_drain.IsDraining || _lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            await exchange.RefuseAsync(StatusCodes.Status503ServiceUnavailable, "server is shutting down");
+            return null;
+        }
+
+        if (_nodeLimit.TryEnter() is not { } nodeSlot)
+        {
+            await exchange.RefuseAsync(StatusCodes.Status503ServiceUnavailable, "server is at its session limit; try again later");
+            return null;
+        }
+
+        // The slot is given back once the session's socket is done (by RunAsync), or here when there is no session.
+        try
+        {
+            var signals = new SessionSignals();
+            if (await AdmitAndAcceptAsync(exchange, userId, sessionId, signals, admitted.Resume, admitted.Authentication) is not { } accepted)
+            {
+                nodeSlot.Dispose();
+                return null;
+            }
+
+            return new OpenSession(sessionId, userId, accepted.Socket, accepted.Heartbeat, signals, nodeSlot);
+        }
+        catch
+        {
+            nodeSlot.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The checks on the request itself; null when one refused it (the answer is sent).</summary>
+    private async Task<(ResumeRequest Resume, HandshakeAuthentication Authentication)?> CheckAsync(IHandshakeExchange exchange, ulong userId)
+    {
+        var context = exchange.Context;
 
         // RFC 6455 4.1: the opening handshake is an HTTP/1.1 request; ASP.NET upgrades an HTTP/1.0 one too.
         if (HttpProtocol.IsHttp10(context.Request.Protocol))
         {
-            await RefuseAsync(context, StatusCodes.Status400BadRequest, "a WebSocket upgrade needs HTTP/1.1 or later");
-            return;
+            await exchange.RefuseAsync(StatusCodes.Status400BadRequest, "a WebSocket upgrade needs HTTP/1.1 or later");
+            return null;
         }
 
         // RFC 6455 4.4: a version the server does not speak is answered with the one it does.
         if (AsksForWebSocket(context.Request) && context.Request.Headers.SecWebSocketVersion.ToString() != SupportedWebSocketVersion)
         {
             context.Response.Headers.SecWebSocketVersion = SupportedWebSocketVersion;
-            await RefuseAsync(context, StatusCodes.Status426UpgradeRequired, "unsupported Sec-WebSocket-Version: this server speaks version " + SupportedWebSocketVersion);
-            return;
+            await exchange.RefuseAsync(StatusCodes.Status426UpgradeRequired, "unsupported Sec-WebSocket-Version: this server speaks version " + SupportedWebSocketVersion);
+            return null;
         }
 
-        if (!context.WebSockets.IsWebSocketRequest)
+        if (!exchange.IsWebSocketRequest)
         {
-            await RefuseAsync(context, StatusCodes.Status400BadRequest, "a WebSocket upgrade request (GET with Upgrade: websocket) is required");
-            return;
+            await exchange.RefuseAsync(StatusCodes.Status400BadRequest, "a WebSocket upgrade request (GET with Upgrade: websocket) is required");
+            return null;
         }
 
         var resume = ParseResume(context.Request.Query);
         if (!resume.IsValid)
         {
-            await RefuseAsync(context, StatusCodes.Status400BadRequest, resume.Error!);
-            return;
+            await exchange.RefuseAsync(StatusCodes.Status400BadRequest, resume.Error!);
+            return null;
         }
 
         if (resume.OptsIn && !_inbox.Value.Enabled)
         {
-            await RefuseAsync(context, StatusCodes.Status400BadRequest, "this server keeps no inbox (Relay:Inbox:Enabled is false): connect without resume");
-            return;
+            await exchange.RefuseAsync(StatusCodes.Status400BadRequest, "this server keeps no inbox (Relay:Inbox:Enabled is false): connect without resume");
+            return null;
         }
 
-        if (!IsOriginAllowed(context.Request.Headers.Origin, options.AllowedOrigins))
+        if (!IsOriginAllowed(context.Request.Headers.Origin, _options.Value.AllowedOrigins))
         {
-            await RefuseAsync(context, StatusCodes.Status403Forbidden, "origin not allowed");
-            return;
+            await exchange.RefuseAsync(StatusCodes.Status403Forbidden, "origin not allowed");
+            return null;
         }
 
         var authentication = await _authenticator.AuthenticateAsync(context, userId);
@@ -132,25 +198,17 @@ public sealed class RelayWebSocketEndpoint
         {
             // RFC 6750 §3: a 401 names the scheme the client should use.
             context.Response.Headers.WWWAuthenticate = "Bearer";
-            await RefuseAsync(context, StatusCodes.Status401Unauthorized, authentication.Error!);
-            return;
+            await exchange.RefuseAsync(StatusCodes.Status401Unauthorized, authentication.Error!);
+            return null;
         }
 
-        if (_drain.IsDraining || _lifetime.ApplicationStopping.IsCancellationRequested)
-        {
-            await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "server is shutting down");
-            return;
-        }
+        return (resume, authentication);
+    }
 
-        if (_nodeLimit.TryEnter() is not { } nodeSlot)
-        {
-            await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "server is at its session limit; try again later");
-            return;
-        }
-
-        // The slot is given back when this request ends, i.e. after the session's socket is done.
-        context.Response.RegisterForDispose(nodeSlot);
-        var signals = new SessionSignals();
+    /// <summary>Creates the session's actor, waits for the hub to admit it, then upgrades; null when it was refused (the answer is sent).</summary>
+    private async Task<(WebSocket Socket, HeartbeatStream? Heartbeat)?> AdmitAndAcceptAsync(
+        IHandshakeExchange exchange, ulong userId, string sessionId, SessionSignals signals, ResumeRequest resume, HandshakeAuthentication authentication)
+    {
         var session = _system.ActorOf(ClientActor.GetProps(userId, _hub.ActorRef, _clientSettings.Value, signals, _metrics, resume), sessionId);
         if (authentication.SessionExpiresAt is { } expiresAt)
         {
@@ -160,17 +218,17 @@ public sealed class RelayWebSocketEndpoint
         Admission admission;
         try
         {
-            admission = await signals.Admission.WaitAsync(options.AdmissionTimeout, context.RequestAborted);
+            admission = await signals.Admission.WaitAsync(_options.Value.AdmissionTimeout, exchange.Aborted);
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
             session.Tell(AttachFailed.Instance);
-            if (!context.RequestAborted.IsCancellationRequested)
+            if (!exchange.Aborted.IsCancellationRequested)
             {
-                await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "server is busy; try again");
+                await exchange.RefuseAsync(StatusCodes.Status503ServiceUnavailable, "server is busy; try again");
             }
 
-            return;
+            return null;
         }
 
         if (admission is Admission.Refused refused)
@@ -178,15 +236,15 @@ public sealed class RelayWebSocketEndpoint
             var status = refused.Reason == RefusalReason.SessionLimit
                 ? StatusCodes.Status429TooManyRequests
                 : StatusCodes.Status503ServiceUnavailable;
-            await RefuseAsync(context, status, refused.Detail);
-            return;
+            await exchange.RefuseAsync(status, refused.Detail);
+            return null;
         }
 
         WebSocket socket;
         HeartbeatStream? heartbeat;
         try
         {
-            (socket, heartbeat) = await _upgrade.AcceptAsync(context);
+            (socket, heartbeat) = await exchange.AcceptAsync();
         }
         catch
         {
@@ -196,18 +254,7 @@ public sealed class RelayWebSocketEndpoint
 
         _logger.LogDebug("Session {SessionId} of user {UserId} opened", sessionId, userId);
         session.Tell(new AttachSocket(socket));
-
-        // Returning disposes the socket, so wait until both pumps have ended.
-        try
-        {
-            await signals.Completion;
-        }
-        finally
-        {
-            _upgrade.Release(heartbeat);
-        }
-
-        _logger.LogDebug("Session {SessionId} of user {UserId} closed ({CloseStatus})", sessionId, userId, socket.CloseStatus);
+        return (socket, heartbeat);
     }
 
     private static ResumeRequest ParseResume(IQueryCollection query)
@@ -223,7 +270,8 @@ public sealed class RelayWebSocketEndpoint
         return ResumeRequest.Parse(resume.Count == 0 ? null : resume[0], epoch.Count == 0 ? null : epoch[0]);
     }
 
-    private static bool AsksForWebSocket(HttpRequest request)
+    /// <summary>True when the request's <c>Upgrade</c> header names websocket (whether or not the rest of the upgrade is right).</summary>
+    internal static bool AsksForWebSocket(HttpRequest request)
     {
         foreach (var value in request.Headers.Upgrade)
         {
@@ -256,12 +304,6 @@ public sealed class RelayWebSocketEndpoint
         return false;
     }
 
-    private static Task RefuseAsync(HttpContext context, int status, string error)
-    {
-        context.Response.StatusCode = status;
-        return context.Response.WriteAsJsonAsync(new ErrorBody(error));
-    }
-
-    /// <summary>The JSON body of a refused handshake.</summary>
-    private sealed record ErrorBody(string Error);
+    /// <summary>What a running session keeps of its handshake.</summary>
+    private sealed record OpenSession(string SessionId, ulong UserId, WebSocket Socket, HeartbeatStream? Heartbeat, SessionSignals Signals, IDisposable NodeSlot);
 }

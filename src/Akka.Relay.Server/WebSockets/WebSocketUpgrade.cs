@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using System.Security.Cryptography;
 using System.Text;
 using Akka.Relay.Server.Options;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
@@ -57,7 +58,25 @@ public sealed class WebSocketUpgrade
         headers.Upgrade = "websocket";
         headers.SecWebSocketAccept = AcceptKey(context.Request.Headers.SecWebSocketKey.ToString());
         var transport = await upgrade.UpgradeAsync();
-        var stream = new HeartbeatStream(transport, context);
+        var (socket, heartbeat) = Open(transport, context.Abort);
+        return (socket, heartbeat);
+    }
+
+    /// <summary>
+    /// Answers a checked handshake read off a connection below HTTP (its head already consumed) with the 101 itself,
+    /// and returns the session's socket on the connection's transport and its heartbeat.
+    /// </summary>
+    internal async Task<(WebSocket Socket, HeartbeatStream Heartbeat)> AcceptAsync(ConnectionContext connection, string key)
+    {
+        var output = connection.Transport.Output;
+        var head = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: " + AcceptKey(key) + "\r\n\r\n";
+        await output.WriteAsync(Encoding.ASCII.GetBytes(head), connection.ConnectionClosed);
+        return Open(new DuplexPipeStream(connection.Transport), connection.Abort);
+    }
+
+    private (WebSocket Socket, HeartbeatStream Heartbeat) Open(Stream transport, Action abort)
+    {
+        var stream = new HeartbeatStream(transport, abort);
         var socket = WebSocket.CreateFromStream(stream, CreationOptions);
         stream.Attach(socket);
         _heartbeats.Add(stream);

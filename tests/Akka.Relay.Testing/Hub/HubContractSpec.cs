@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Configuration;
+using Akka.Relay.Actors.Client;
 using Akka.Relay.Actors.Hub;
 using Akka.TestKit;
 using Xunit.Abstractions;
@@ -18,7 +19,7 @@ public abstract class HubContractSpec : Akka.TestKit.Xunit2.TestKit
 
     /// <summary>Starts the test's actor system with <paramref name="config"/> (a cluster home needs one).</summary>
     protected HubContractSpec(Config? config, ITestOutputHelper output)
-        : base(config ?? ConfigurationFactory.Empty, output: output)
+        : base((config ?? ConfigurationFactory.Empty).WithFallback(SessionMailbox.Definition), output: output)
     {
     }
 

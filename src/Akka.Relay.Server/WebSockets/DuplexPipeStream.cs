@@ -1,0 +1,96 @@
+using System.Buffers;
+using System.IO.Pipelines;
+
+namespace Akka.Relay.Server.WebSockets;
+
+/// <summary>
+/// A connection's transport as the <see cref="Stream"/> a WebSocket runs on: reads what the input pipe holds (bytes a
+/// client sent right behind its handshake included), writes and flushes to the output pipe. Disposing it leaves the
+/// pipes alone: the connection ends when its handler returns.
+/// </summary>
+internal sealed class DuplexPipeStream : Stream
+{
+    private readonly PipeReader _input;
+    private readonly PipeWriter _output;
+
+    /// <summary>Wraps <paramref name="transport"/>.</summary>
+    public DuplexPipeStream(IDuplexPipe transport)
+    {
+        _input = transport.Input;
+        _output = transport.Output;
+    }
+
+    /// <inheritdoc />
+    public override bool CanRead => true;
+
+    /// <inheritdoc />
+    public override bool CanWrite => true;
+
+    /// <inheritdoc />
+    public override bool CanSeek => false;
+
+    /// <inheritdoc />
+    public override long Length => throw new NotSupportedException();
+
+    /// <inheritdoc />
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            var result = await _input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var data = result.Buffer;
+            if (!data.IsEmpty)
+            {
+                var count = (int)Math.Min(data.Length, buffer.Length);
+                var taken = data.Slice(0, count);
+                taken.CopyTo(buffer.Span);
+                _input.AdvanceTo(taken.End);
+                return count;
+            }
+
+            _input.AdvanceTo(data.End);
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                return 0;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    /// <inheritdoc />
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    /// <inheritdoc />
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
+        await _output.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    /// <inheritdoc />
+    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    /// <inheritdoc />
+    public override async Task FlushAsync(CancellationToken cancellationToken) =>
+        await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public override void Flush() => FlushAsync(CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <inheritdoc />
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    /// <inheritdoc />
+    public override void SetLength(long value) => throw new NotSupportedException();
+}
