@@ -123,6 +123,31 @@ public sealed class UpgradeBelowHttpTests : IClassFixture<ServerFixture>
         Assert.StartsWith("HTTP/1.1 431", await raw.ReadHttpHeaderAsync(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(null, null, true)]
+    [InlineData(null, "true", false)]
+    [InlineData("true", "true", true)]
+    [InlineData("false", null, false)]
+    [InlineData("true", null, true)]
+    public void Unset_it_is_on_for_a_single_node_and_off_in_a_cluster(string? setting, string? clustered, bool expected)
+    {
+        // As appsettings.json has it: ASP.NET's request lines are not logged.
+        var values = new Dictionary<string, string?> { ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning" };
+        if (setting is not null)
+        {
+            values["Relay:UpgradeBelowHttp"] = setting;
+        }
+
+        if (clustered is not null)
+        {
+            values["Relay:Cluster:Enabled"] = clustered;
+        }
+
+        var configuration = Microsoft.Extensions.Configuration.MemoryConfigurationBuilderExtensions.AddInMemoryCollection(new Microsoft.Extensions.Configuration.ConfigurationBuilder(), values).Build();
+
+        Assert.Equal(expected, Akka.Relay.Server.WebSockets.UpgradeBelowHttp.IsEnabled(configuration));
+    }
+
     [Fact]
     public async Task Turned_off_a_first_request_upgrade_goes_through_ASP_NET()
     {
