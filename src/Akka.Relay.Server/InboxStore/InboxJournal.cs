@@ -24,7 +24,7 @@ public sealed class InboxJournal : AsyncWriteJournal
         _serialization = Context.System.Serialization;
         _store = settings.CreateStore();
         // The writer has a store of its own: its connection is never shared with a replay.
-        _writer = new JournalWriter(settings.CreateStore(), settings.MaxBatchRows, Context.GetLogger());
+        _writer = new JournalWriter(settings.CreateWriterStore(), settings.MaxBatchRows, Context.GetLogger());
     }
 
     /// <inheritdoc />

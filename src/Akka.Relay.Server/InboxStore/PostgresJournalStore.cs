@@ -11,6 +11,9 @@ namespace Akka.Relay.Server.InboxStore;
 /// </summary>
 internal sealed class PostgresJournalStore : IJournalStore
 {
+    /// <summary>The journal's connections show under this name in <c>pg_stat_activity</c> (unless the connection string names one).</summary>
+    public const string ApplicationName = "akka-relay-inbox-journal";
+
     private const string UniqueViolation = "23505";
     private const string DuplicateTable = "42P07";
 
@@ -21,8 +24,19 @@ internal sealed class PostgresJournalStore : IJournalStore
     private readonly SemaphoreSlim _schemaLock = new(1, 1);
     private volatile bool _schemaReady;
 
-    /// <summary>A store on the database <paramref name="connectionString"/> names.</summary>
-    public PostgresJournalStore(string connectionString) => _source = NpgsqlDataSource.Create(connectionString);
+    /// <summary>
+    /// A store on the database <paramref name="connectionString"/> names, holding at most <paramref name="maxConnections"/>
+    /// connections: 2,000 inboxes recovering at once (a reconnect storm) otherwise opened up to Npgsql's default of 100
+    /// per pool, past the server's own limit (53300 "too many clients"); beyond the cap a read waits for a connection.
+    /// </summary>
+    public PostgresJournalStore(string connectionString, int maxConnections)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        builder.ConnectionStringBuilder.ApplicationName ??= ApplicationName;
+        builder.ConnectionStringBuilder.MaxPoolSize = maxConnections;
+        builder.ConnectionStringBuilder.MinPoolSize = Math.Min(builder.ConnectionStringBuilder.MinPoolSize, maxConnections);
+        _source = builder.Build();
+    }
 
     /// <inheritdoc />
     public async Task EnsureSchemaAsync(CancellationToken cancellation)
