@@ -90,4 +90,16 @@ public sealed class InboxConfigurationTests : IDisposable
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(_directory, recursive: true);
     }
+
+    [Theory]
+    [InlineData("postgresql", "Host=db;Username=relay", "Host=db;Username=relay;Maximum Pool Size=8")]
+    [InlineData("postgresql", "Host=db;Username=relay;", "Host=db;Username=relay;Maximum Pool Size=8")]
+    [InlineData("postgresql", "Host=db;Maximum Pool Size=20", "Host=db;Maximum Pool Size=20")]
+    [InlineData("sqlite", "Data Source=x.db", "Data Source=x.db")]
+    public void The_snapshot_stores_pool_on_PostgreSQL_is_capped_unless_the_connection_string_sets_one(string store, string connectionString, string expected)
+    {
+        var inbox = new Akka.Relay.Server.Options.RelayInboxOptions { Store = store, ConnectionString = connectionString };
+
+        Assert.Equal(expected, Akka.Relay.Server.Hosting.RelayInboxSetup.SnapshotConnectionString(inbox));
+    }
 }

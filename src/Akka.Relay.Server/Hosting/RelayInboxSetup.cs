@@ -1,3 +1,4 @@
+using System.Globalization;
 using Akka.Actor;
 using Akka.Hosting;
 using Akka.Persistence.Sql;
@@ -36,7 +37,7 @@ public static class RelayInboxSetup
         var settings =
             $"akka.persistence.journal.relay {{\nstore = {Quote(inbox.IsSqlite ? RelayInboxOptions.Sqlite : RelayInboxOptions.PostgreSql)}\n" +
             $"connection-string = {Quote(inbox.ConnectionString)}\n}}\n" +
-            $"akka.persistence.snapshot-store.sql {{\nprovider-name = {Quote(inbox.ProviderName)}\nconnection-string = {Quote(inbox.ConnectionString)}\n}}\n";
+            $"akka.persistence.snapshot-store.sql {{\nprovider-name = {Quote(inbox.ProviderName)}\nconnection-string = {Quote(SnapshotConnectionString(inbox))}\n}}\n";
 
         return akka
             .AddHocon(settings, HoconAddMode.Prepend)
@@ -49,6 +50,19 @@ public static class RelayInboxSetup
                 persistence.SnapshotStoreFor(null);
             });
     }
+
+    /// <summary>
+    /// The snapshot store's connection string: on PostgreSQL its pool is capped at <see cref="SnapshotPoolSize"/> unless
+    /// the string sets one, so that a reconnect storm's snapshot loads (one per recovering inbox) stay well below the
+    /// server's connection limit, as the journal's reads do (<c>max-connections</c>).
+    /// </summary>
+    public static string SnapshotConnectionString(RelayInboxOptions inbox) =>
+        inbox.IsSqlite || inbox.ConnectionString.Contains("pool size", StringComparison.OrdinalIgnoreCase)
+            ? inbox.ConnectionString
+            : inbox.ConnectionString.TrimEnd(';') + ";Maximum Pool Size=" + SnapshotPoolSize.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The snapshot store's pool on PostgreSQL when the connection string sets none.</summary>
+    public const int SnapshotPoolSize = 8;
 
     /// <summary>The single node hub's inbox routing, or null when the inbox is disabled (every session is version 1).</summary>
     public static InboxRouting? SingleNodeRouting(RelayInboxOptions inbox) =>
