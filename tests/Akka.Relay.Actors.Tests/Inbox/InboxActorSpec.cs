@@ -101,15 +101,7 @@ public sealed class InboxActorSpec : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public async Task Messages_that_arrive_while_a_write_is_in_flight_are_stored_as_one_event_in_their_order()
     {
-        var inbox = Sys.ActorOf(InboxActor.GetProps(User, Settings));
-        var reader = await OpenAsync(inbox, 0, null);
-        var epoch = (await reader.ExpectMsgAsync<InboxReaderOpened>(Timeout)).Epoch;
-        var writes = new HoldFirstWrite();
-        await Journal.OnWrite.SetInterceptorAsync(writes);
-        var sender = CreateTestProbe();
-
-        inbox.Tell(new AppendToInbox(1, 3, "m1", Message(3, "m1")), sender.Ref);
-        await writes.FirstHeld.WaitAsync(Timeout);
+        var (inbox, reader, epoch, writes, sender) = await HoldFirstWriteAsync("m1", "m1");
         for (var i = 2; i <= 10; i++)
         {
             inbox.Tell(new AppendToInbox(i, 3, "m" + i, Message(3, "m" + i)), sender.Ref);
@@ -144,15 +136,7 @@ public sealed class InboxActorSpec : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public async Task A_long_burst_is_stored_in_events_of_at_most_256_messages()
     {
-        var inbox = Sys.ActorOf(InboxActor.GetProps(User, Settings));
-        var reader = await OpenAsync(inbox, 0, null);
-        await reader.ExpectMsgAsync<InboxReaderOpened>(Timeout);
-        var writes = new HoldFirstWrite();
-        await Journal.OnWrite.SetInterceptorAsync(writes);
-        var sender = CreateTestProbe();
-
-        inbox.Tell(new AppendToInbox(1, 3, null, Message(3, "m1")), sender.Ref);
-        await writes.FirstHeld.WaitAsync(Timeout);
+        var (inbox, _, _, writes, sender) = await HoldFirstWriteAsync(null, "m1");
         for (var i = 2; i <= 300; i++)
         {
             inbox.Tell(new AppendToInbox(i, 3, null, Message(3, "m" + i)), sender.Ref);
@@ -173,15 +157,7 @@ public sealed class InboxActorSpec : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public async Task A_rejected_batch_fails_every_message_in_it_and_the_next_batch_is_stored()
     {
-        var inbox = Sys.ActorOf(InboxActor.GetProps(User, Settings));
-        var reader = await OpenAsync(inbox, 0, null);
-        await reader.ExpectMsgAsync<InboxReaderOpened>(Timeout);
-        var writes = new HoldFirstWrite();
-        await Journal.OnWrite.SetInterceptorAsync(writes);
-        var sender = CreateTestProbe();
-
-        inbox.Tell(new AppendToInbox(1, 3, null, Message(3, "first")), sender.Ref);
-        await writes.FirstHeld.WaitAsync(Timeout);
+        var (inbox, reader, _, writes, sender) = await HoldFirstWriteAsync(null, "first");
         inbox.Tell(new AppendToInbox(2, 3, "x", Message(3, "second")), sender.Ref);
         inbox.Tell(new AppendToInbox(3, 3, "x", Message(3, "second, retried")), sender.Ref);
         await StatusAsync(inbox);
@@ -493,6 +469,23 @@ public sealed class InboxActorSpec : Akka.TestKit.Xunit2.TestKit
             Assert.Equal((epoch, 1UL), (status.Epoch, status.Last));
         }, Timeout, TimeSpan.FromMilliseconds(100));
         Assert.Equal(2UL, (await AppendAsync(inbox, 3, null, "b")).Seq);
+    }
+
+    /// <summary>
+    /// An inbox with an open reader whose first message (request 1 from sender 3) is being written and held there, so
+    /// that what the test sends next queues behind that write.
+    /// </summary>
+    private async Task<(IActorRef Inbox, TestProbe Reader, string Epoch, HoldFirstWrite Writes, TestProbe Sender)> HoldFirstWriteAsync(string? mid, string content)
+    {
+        var inbox = Sys.ActorOf(InboxActor.GetProps(User, Settings));
+        var reader = await OpenAsync(inbox, 0, null);
+        var epoch = (await reader.ExpectMsgAsync<InboxReaderOpened>(Timeout)).Epoch;
+        var writes = new HoldFirstWrite();
+        await Journal.OnWrite.SetInterceptorAsync(writes);
+        var sender = CreateTestProbe();
+        inbox.Tell(new AppendToInbox(1, 3, mid, Message(3, content)), sender.Ref);
+        await writes.FirstHeld.WaitAsync(Timeout);
+        return (inbox, reader, epoch, writes, sender);
     }
 
     /// <summary>Holds the first write until released and counts the messages in each batch written.</summary>
