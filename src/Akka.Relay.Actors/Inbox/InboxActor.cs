@@ -43,6 +43,9 @@ public sealed class InboxActor : ReceivePersistentActor, IWithTimers
     private bool _batchInFlight;
     private long _batchStartedAt;
 
+    // Set once the actor is stopping (a failed write, or PostStop): nothing more may be written then.
+    private bool _stopping;
+
     private readonly HashSet<IActorRef> _readers = [];
     private int _opening;
     private bool _creating;
@@ -121,7 +124,8 @@ public sealed class InboxActor : ReceivePersistentActor, IWithTimers
     /// <inheritdoc />
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
-        // Akka stops the actor after this; PostStop answers every write still in flight.
+        // Akka stops the actor after this; PostStop answers every write still in flight and every queued message.
+        _stopping = true;
         _log.Warning(cause, "Inbox {0}: the store failed to write {1}; stopping until it comes back", _userId, @event.GetType().Name);
         if (_onWriteFailure.Remove(@event, out var fail))
         {
@@ -134,6 +138,7 @@ public sealed class InboxActor : ReceivePersistentActor, IWithTimers
     {
         // Writes still in flight may yet land, but nobody will be told: their requesters hear "unavailable"
         // (a retry with the same mid is then answered from the stored copy, so nothing is stored twice).
+        _stopping = true;
         foreach (var fail in _onWriteFailure.Values.ToArray())
         {
             fail();
@@ -246,8 +251,12 @@ public sealed class InboxActor : ReceivePersistentActor, IWithTimers
                 Fail(pending, StoreFailedReason);
             }
 
-            // Only a rejection gets here with the actor still running (a failure stops it): the next batch may pass.
-            WriteQueued();
+            // After a rejection the actor carries on and the next batch may pass; after a failure it stops, and
+            // PostStop answers what is still queued without writing it.
+            if (!_stopping)
+            {
+                WriteQueued();
+            }
         };
 
         _batchInFlight = true;

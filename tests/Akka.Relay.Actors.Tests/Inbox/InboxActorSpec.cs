@@ -155,6 +155,39 @@ public sealed class InboxActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task After_a_failed_batch_the_messages_still_queued_are_answered_and_never_written()
+    {
+        var inbox = Sys.ActorOf(InboxActor.GetProps(User, Settings));
+        var reader = await OpenAsync(inbox, 0, null);
+        await reader.ExpectMsgAsync<InboxReaderOpened>(Timeout);
+        var writes = new FailSecondWrite();
+        await Journal.OnWrite.SetInterceptorAsync(writes);
+        var sender = CreateTestProbe();
+
+        // 1 in flight, then 300 queued: the next batch takes 256 and fails, 44 are left queued when the inbox stops.
+        inbox.Tell(new AppendToInbox(1, 3, null, Message(3, "m1")), sender.Ref);
+        await writes.FirstHeld.WaitAsync(Timeout);
+        for (var i = 2; i <= 301; i++)
+        {
+            inbox.Tell(new AppendToInbox(i, 3, null, Message(3, "m" + i)), sender.Ref);
+        }
+
+        await StatusAsync(inbox);
+        writes.Release();
+        Assert.Equal(1UL, (await sender.ExpectMsgAsync<InboxAppended>(Timeout)).Seq);
+        var failed = new HashSet<long>();
+        for (var i = 2; i <= 301; i++)
+        {
+            failed.Add((await sender.ExpectMsgAsync<InboxAppendFailed>(Timeout)).RequestId);
+        }
+
+        Assert.Equal(300, failed.Count);
+        await sender.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+        Assert.Equal([1, 256], writes.MessagesPerWrite);
+        await Journal.OnWrite.Pass();
+    }
+
+    [Fact]
     public async Task A_rejected_batch_fails_every_message_in_it_and_the_next_batch_is_stored()
     {
         var (inbox, reader, _, writes, sender) = await HoldFirstWriteAsync(null, "first");
@@ -486,6 +519,40 @@ public sealed class InboxActorSpec : Akka.TestKit.Xunit2.TestKit
         inbox.Tell(new AppendToInbox(1, 3, mid, Message(3, content)), sender.Ref);
         await writes.FirstHeld.WaitAsync(Timeout);
         return (inbox, reader, epoch, writes, sender);
+    }
+
+    /// <summary>Holds the first write until released, fails the second (a store failure: the inbox stops), counts every batch tried.</summary>
+    private sealed class FailSecondWrite : IJournalInterceptor
+    {
+        private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly System.Collections.Concurrent.ConcurrentQueue<int> _sizes = new();
+        private int _writes;
+
+        public Task FirstHeld => _held.Task;
+
+        public int[] MessagesPerWrite => [.. _sizes];
+
+        public void Release() => _release.TrySetResult();
+
+        public async Task InterceptAsync(IPersistentRepresentation message)
+        {
+            if (message.Payload is MessagesStored stored)
+            {
+                _sizes.Enqueue(stored.Messages.Length);
+            }
+
+            var write = Interlocked.Increment(ref _writes);
+            if (write == 1)
+            {
+                _held.TrySetResult();
+                await _release.Task;
+            }
+            else if (write == 2)
+            {
+                throw new TestJournalFailureException();
+            }
+        }
     }
 
     /// <summary>Holds the first write until released and counts the messages in each batch written.</summary>
