@@ -58,9 +58,8 @@ public sealed class UpgradeBelowHttp
 
     /// <summary>
     /// Whether handshakes go below HTTP: <see cref="Setting"/> when given; unset, on for a single node and off in a
-    /// cluster (a three-process node-kill test saw SENDs to users on surviving nodes answered <c>not online</c> in
-    /// some runs with it on, none with it off; not yet explained, docs/architecture.md). Off whenever ASP.NET's
-    /// request lines are logged.
+    /// cluster (a three-process node-kill test shows a race in the cluster's inbox path more often with it on;
+    /// docs/architecture.md). Off whenever ASP.NET's request lines are logged.
     /// </summary>
     public static bool IsEnabled(IConfiguration configuration) =>
         (configuration.GetValue<bool?>(Setting) ?? !configuration.GetValue(RelayClusterOptions.Section + ":" + nameof(RelayClusterOptions.Enabled), false))
