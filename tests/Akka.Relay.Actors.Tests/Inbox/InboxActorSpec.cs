@@ -160,7 +160,7 @@ public sealed class InboxActorSpec : Akka.TestKit.Xunit2.TestKit
         var inbox = Sys.ActorOf(InboxActor.GetProps(User, Settings));
         var reader = await OpenAsync(inbox, 0, null);
         await reader.ExpectMsgAsync<InboxReaderOpened>(Timeout);
-        var writes = new FailSecondWrite();
+        var writes = new HoldFirstWrite(failSecond: true);
         await Journal.OnWrite.SetInterceptorAsync(writes);
         var sender = CreateTestProbe();
 
@@ -521,8 +521,11 @@ public sealed class InboxActorSpec : Akka.TestKit.Xunit2.TestKit
         return (inbox, reader, epoch, writes, sender);
     }
 
-    /// <summary>Holds the first write until released, fails the second (a store failure: the inbox stops), counts every batch tried.</summary>
-    private sealed class FailSecondWrite : IJournalInterceptor
+    /// <summary>
+    /// Holds the first write until released and counts the messages in each batch tried; with <paramref name="failSecond"/>
+    /// the second write fails (a store failure: the inbox stops).
+    /// </summary>
+    private sealed class HoldFirstWrite(bool failSecond = false) : IJournalInterceptor
     {
         private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -548,38 +551,9 @@ public sealed class InboxActorSpec : Akka.TestKit.Xunit2.TestKit
                 _held.TrySetResult();
                 await _release.Task;
             }
-            else if (write == 2)
+            else if (write == 2 && failSecond)
             {
                 throw new TestJournalFailureException();
-            }
-        }
-    }
-
-    /// <summary>Holds the first write until released and counts the messages in each batch written.</summary>
-    private sealed class HoldFirstWrite : IJournalInterceptor
-    {
-        private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly System.Collections.Concurrent.ConcurrentQueue<int> _sizes = new();
-        private int _writes;
-
-        public Task FirstHeld => _held.Task;
-
-        public int[] MessagesPerWrite => [.. _sizes];
-
-        public void Release() => _release.TrySetResult();
-
-        public async Task InterceptAsync(IPersistentRepresentation message)
-        {
-            if (message.Payload is MessagesStored stored)
-            {
-                _sizes.Enqueue(stored.Messages.Length);
-            }
-
-            if (Interlocked.Increment(ref _writes) == 1)
-            {
-                _held.TrySetResult();
-                await _release.Task;
             }
         }
     }
