@@ -34,6 +34,11 @@ public static class RelayInboxSetup
             return akka;
         }
 
+        if (inbox.IsSqlite)
+        {
+            UseWriteAheadLog(inbox.ConnectionString);
+        }
+
         var settings =
             $"akka.persistence.journal.relay {{\nstore = {Quote(inbox.IsSqlite ? RelayInboxOptions.Sqlite : RelayInboxOptions.PostgreSql)}\n" +
             $"connection-string = {Quote(inbox.ConnectionString)}\n}}\n" +
@@ -72,6 +77,20 @@ public static class RelayInboxSetup
 
     /// <summary>The inbox journal's read journal (<c>InboxStore/InboxReadJournal</c>): lists the stored inboxes at start.</summary>
     public const string ReadJournalId = "akka.persistence.query.journal.relay";
+
+    /// <summary>
+    /// Puts a SQLite file in write-ahead-log mode before anything else opens it (as before the journal of its own):
+    /// the switch wants the file to itself, and left to the journal's first use it meets the snapshot store creating
+    /// its table and the start's listing on a fresh file. The journal's own switch is then a no-op.
+    /// </summary>
+    private static void UseWriteAheadLog(string connectionString)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection(connectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode=WAL;";
+        command.ExecuteScalar();
+    }
 
     private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
 }
