@@ -58,13 +58,7 @@ public sealed class InboxSessionTests : IDisposable
         await reader.ReceiveHeaderAsync(b, 1, 0, false);
         await using var plain = await server.ConnectAsync(b);
 
-        var message = Wire.Send(b, "both");
-        await sender.SendTextAsync(message);
-        Assert.Equal(Wire.SuccessSend(b), await sender.ReceiveTextAsync());
-        InboxServer.AssertStored(message, await reader.ReceiveTextAsync(), a, 1);
-        var v1 = await plain.ReceiveTextAsync();
-        Wire.AssertStamped(message, v1, a);
-        Assert.DoesNotContain("\"seq\"", v1);
+        await InboxServer.AssertSendReachesReaderAndPlainSessionAsync(sender, a, reader, plain, b);
     }
 
     [Fact]

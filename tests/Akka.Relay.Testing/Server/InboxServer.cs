@@ -49,6 +49,22 @@ public static class InboxServer
         Wire.AssertStamped(sent, "{" + received[prefix.Length..], senderId);
     }
 
+    /// <summary>
+    /// Sends a SEND from <paramref name="senderId"/> to <paramref name="receiverId"/>, who has an opted-in
+    /// <paramref name="reader"/> (its inbox empty) and a version 1 session <paramref name="plain"/>: the sender reads
+    /// <c>success send</c>, the reader gets the message as seq 1, the version 1 session the same bytes without a seq.
+    /// </summary>
+    public static async Task AssertSendReachesReaderAndPlainSessionAsync(TestClient sender, ulong senderId, TestClient reader, TestClient plain, ulong receiverId)
+    {
+        var message = Wire.Send(receiverId, "both");
+        await sender.SendTextAsync(message);
+        Assert.Equal(Wire.SuccessSend(receiverId), await sender.ReceiveTextAsync());
+        AssertStored(message, await reader.ReceiveTextAsync(), senderId, 1);
+        var v1 = await plain.ReceiveTextAsync();
+        Wire.AssertStamped(message, v1, senderId);
+        Assert.DoesNotContain("\"seq\"", v1);
+    }
+
     /// <summary>What the user's inbox holds and how many readers it has, asked of the server's own hub.</summary>
     public static async Task<InboxStatus> InboxOfAsync(this RelayServer server, ulong userId)
     {
