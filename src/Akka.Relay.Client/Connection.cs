@@ -16,6 +16,9 @@ internal sealed class Connection : IDisposable
     /// <summary>The inbox epoch named by this session's <c>resume</c> frame; null on a version 1 session.</summary>
     public string? Epoch { get; set; }
 
+    /// <summary>The resume header, read during the handshake and handled first by the read loop; null once handled or without resume.</summary>
+    public ReadOnlyMemory<byte>? FirstFrame { get; set; }
+
     /// <summary>Mids of BROADCASTs written on this session whose own echo has not come back yet (each may still be refused).</summary>
     public HashSet<string> Unechoed { get; } = [];
 

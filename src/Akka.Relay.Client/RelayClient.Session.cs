@@ -91,16 +91,16 @@ public sealed partial class RelayClient
                 await Task.Delay(Backoff.Delay(attempts, _options.ReconnectDelay, _options.MaxReconnectDelay), cancellationToken).ConfigureAwait(false);
             }
 
-            var (socket, status, error) = await TryHandshakeAsync(cancellationToken).ConfigureAwait(false);
-            if (socket is not null)
+            var (connection, status, error, fatalClose) = await TryHandshakeAsync(cancellationToken).ConfigureAwait(false);
+            if (connection is not null)
             {
-                return new Connection(socket);
+                return connection;
             }
 
             // The next attempt tries the next node (a dead node's users find a live one).
             _endpointIndex = (_endpointIndex + 1) % _endpoints.Length;
 
-            var fatal = status is HttpStatusCode.BadRequest or HttpStatusCode.Forbidden or HttpStatusCode.UpgradeRequired or HttpStatusCode.TooManyRequests;
+            var fatal = fatalClose || status is HttpStatusCode.BadRequest or HttpStatusCode.Forbidden or HttpStatusCode.UpgradeRequired or HttpStatusCode.TooManyRequests;
             if (status == HttpStatusCode.Unauthorized)
             {
                 authFailures++;
@@ -131,9 +131,16 @@ public sealed partial class RelayClient
         }
     }
 
-    private async Task<(ClientWebSocket? Socket, HttpStatusCode Status, Exception? Error)> TryHandshakeAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// One handshake. With <see cref="RelayClientOptions.Resume"/> the session counts as open only once its first frame,
+    /// the resume header, has arrived (within the same <see cref="RelayClientOptions.ConnectTimeout"/>): only then does
+    /// the server keep this user's messages, so only then may <see cref="ConnectAsync"/> return. A session closed before
+    /// its header (e.g. 1011 while the inbox store is down) is a failed attempt, fatal when a reconnect cannot help.
+    /// </summary>
+    private async Task<(Connection? Connection, HttpStatusCode Status, Exception? Error, bool FatalClose)> TryHandshakeAsync(CancellationToken cancellationToken)
     {
         var socket = new ClientWebSocket();
+        var upgraded = false;
         try
         {
             socket.Options.CollectHttpResponseDetails = true;
@@ -148,13 +155,34 @@ public sealed partial class RelayClient
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(_options.ConnectTimeout);
             await socket.ConnectAsync(ResumeUri(), timeout.Token).ConfigureAwait(false);
-            return (socket, HttpStatusCode.SwitchingProtocols, null);
+            upgraded = true;
+            var connection = new Connection(socket);
+            if (!_options.Resume)
+            {
+                return (connection, HttpStatusCode.SwitchingProtocols, null, false);
+            }
+
+            var header = new ArrayBufferWriter<byte>(256);
+            var type = await ReceiveMessageAsync(connection, new byte[1024], header, timeout.Token).ConfigureAwait(false);
+            if (type == WebSocketMessageType.Close)
+            {
+                var closed = new WebSocketException(
+                    WebSocketError.ConnectionClosedPrematurely,
+                    $"the server closed the session ({(int?)connection.CloseStatus} {connection.CloseReason}) before it opened the inbox");
+                var fatal = !ShouldReconnect(connection);
+                connection.Dispose();
+                return (null, 0, closed, fatal);
+            }
+
+            connection.FirstFrame = header.WrittenMemory.ToArray();
+            return (connection, HttpStatusCode.SwitchingProtocols, null, false);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            var status = socket.HttpStatusCode;
+            // After the upgrade a failure is the session's (a timeout waiting for the header), not an HTTP refusal.
+            var status = upgraded ? 0 : socket.HttpStatusCode;
             socket.Dispose();
-            return (null, status, e);
+            return (null, status, e, false);
         }
         catch
         {
@@ -327,11 +355,35 @@ public sealed partial class RelayClient
 
     private async Task ReadLoopAsync(Connection connection)
     {
+        if (connection.FirstFrame is { } first)
+        {
+            // The resume header, read before the session counted as open.
+            connection.FirstFrame = null;
+            await OnFrameAsync(connection, first).ConfigureAwait(false);
+        }
+
         var buffer = new byte[4096];
         var message = new ArrayBufferWriter<byte>(4096);
+        WebSocketMessageType type;
+        while ((type = await ReceiveMessageAsync(connection, buffer, message, connection.Token).ConfigureAwait(false)) != WebSocketMessageType.Close)
+        {
+            if (type == WebSocketMessageType.Text)
+            {
+                await OnFrameAsync(connection, message.WrittenMemory).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads one whole message into <paramref name="message"/> and returns its type; on the server's close it records
+    /// the close on <paramref name="connection"/>, answers it and returns <see cref="WebSocketMessageType.Close"/>.
+    /// </summary>
+    private static async Task<WebSocketMessageType> ReceiveMessageAsync(Connection connection, byte[] buffer, ArrayBufferWriter<byte> message, CancellationToken cancellationToken)
+    {
+        message.ResetWrittenCount();
         while (true)
         {
-            var result = await connection.Socket.ReceiveAsync(buffer.AsMemory(), connection.Token).ConfigureAwait(false);
+            var result = await connection.Socket.ReceiveAsync(buffer.AsMemory(), cancellationToken).ConfigureAwait(false);
             if (result.MessageType == WebSocketMessageType.Close)
             {
                 connection.CloseStatus = connection.Socket.CloseStatus;
@@ -349,7 +401,7 @@ public sealed partial class RelayClient
                     }
                 }
 
-                return;
+                return WebSocketMessageType.Close;
             }
 
             message.Write(buffer.AsSpan(0, result.Count));
@@ -358,17 +410,10 @@ public sealed partial class RelayClient
                 throw new InvalidDataException($"a message from the server exceeded {MaxIncomingBytes} bytes");
             }
 
-            if (!result.EndOfMessage)
+            if (result.EndOfMessage)
             {
-                continue;
+                return result.MessageType;
             }
-
-            if (result.MessageType == WebSocketMessageType.Text)
-            {
-                await OnFrameAsync(connection, message.WrittenMemory).ConfigureAwait(false);
-            }
-
-            message.ResetWrittenCount();
         }
     }
 }

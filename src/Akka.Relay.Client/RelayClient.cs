@@ -88,7 +88,9 @@ public sealed partial class RelayClient : IAsyncDisposable
     /// <summary>
     /// Connects as <paramref name="userId"/> to the relay at <paramref name="server"/> (e.g. <c>ws://127.0.0.1:8080</c>;
     /// <c>/ws/{id}</c> is appended). Throws <see cref="RelayHandshakeException"/> when the server refuses in a way a retry
-    /// cannot fix, or the last error after <see cref="RelayClientOptions.MaxInitialConnectAttempts"/> attempts.
+    /// cannot fix, or the last error after <see cref="RelayClientOptions.MaxInitialConnectAttempts"/> attempts. With
+    /// <see cref="RelayClientOptions.Resume"/> it returns once the server has opened the user's inbox (the resume header
+    /// arrived), so every SEND to the user from then on is stored.
     /// </summary>
     public static async Task<RelayClient> ConnectAsync(Uri server, ulong userId, RelayClientOptions? options = null, CancellationToken cancellationToken = default)
     {

@@ -70,6 +70,37 @@ async function sendUntilStored(sender, receiver, content) {
   assert.fail("the receiver's inbox never lost its reader");
 }
 
+test("with resume, connect resolves only once the resume header has come: then the user's messages are kept", async () => {
+  const server = await startServer(await freePort(), inboxStore());
+  const proxy = await startProxy(server.port);
+  const [a, b] = [id(), id()];
+  const alice = await RelayClient.connect(server.url, a);
+  let bob = null;
+  try {
+    proxy.holding = true;
+    let connected = false;
+    const connecting = RelayClient.connect(proxy.url, b, resuming()).then((client) => {
+      connected = true;
+      return client;
+    });
+    await withTimeout(proxy.heldFromServer(), 30_000, "the server's first frame");
+    assert.equal(connected, false, "connect resolved while the resume header was still on its way");
+    proxy.release();
+    bob = await withTimeout(connecting, 30_000, "connect");
+    assert.equal(bob.state, RelayConnectionState.Connected);
+    const bobReads = collect(bob);
+    assert.equal((await alice.send(b, "after connect")).outcome, SendOutcome.Delivered);
+    await bobReads.until((m) => m.length >= 1);
+    assert.deepEqual([bobReads.messages[0].content, Number(bobReads.messages[0].seq)], ["after connect", 1]);
+    assert.ok(bobReads.messages[0].epoch);
+  } finally {
+    await alice.close();
+    await bob?.close();
+    await proxy.stop();
+    await server.stop();
+  }
+});
+
 test("after a cut the client resumes where the app is and every stored message arrives once, in order", async () => {
   const server = await startServer(await freePort(), inboxStore());
   const proxy = await startProxy(server.port);

@@ -49,12 +49,14 @@ export interface RelayClientOptions {
 export declare class RelayConnectError extends Error {}
 
 export declare class RelayClient {
+  /** Connects; with resume, resolves once the resume header has come (the server keeps the user's messages from then on). */
   static connect(server: string | URL, userId: string | bigint | number, options?: RelayClientOptions): Promise<RelayClient>;
   readonly userId: string;
   readonly state: RelayConnectionState;
   readonly lastStateChange: RelayStateChange;
   readonly position: RelayPosition;
   on(event: "stateChanged", handler: (change: RelayStateChange) => void): () => void;
+  /** "gap" is raised from readAll, just before the first message after the hole. */
   on(event: "gap", handler: (gap: RelayGap) => void): () => void;
   on(event: "serverError", handler: (reason: string) => void): () => void;
   send(receiver: string | bigint | number, content: string): Promise<SendResult>;

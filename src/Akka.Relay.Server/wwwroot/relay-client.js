@@ -112,7 +112,7 @@ export class RelayClient {
 
   /**
    * Connects as userId to the relay at server (e.g. "ws://127.0.0.1:8080"), or to one of options.fallbackServers;
-   * throws RelayConnectError after the first attempts.
+   * throws RelayConnectError after the first attempts. With resume it resolves once the resume header has come.
    */
   static async connect(server, userId, options = {}) {
     const client = new RelayClient(server, userId, options);
@@ -126,7 +126,7 @@ export class RelayClient {
         await client.#open();
         break;
       } catch (error) {
-        if (attempt >= client.#options.maxInitialConnectAttempts) {
+        if (attempt >= client.#options.maxInitialConnectAttempts || error.final) {
           client.#setState({ state: RelayConnectionState.Closed, error });
           throw new RelayConnectError(`could not connect to ${client.#endpoints.join(" or ")}: ${error.message}`);
         }
@@ -194,6 +194,13 @@ export class RelayClient {
       if (this.#drained && this.#incoming.length <= this.#options.receiveBufferCapacity / 2) {
         this.#drained.resolve();
         this.#drained = null;
+      }
+      if (message.gap) {
+        // Just before the first message after the hole: lastSeen is everything handed over before it. Raised a
+        // microtask later, so that a handler attached in the same turn as the reading began still hears it.
+        await null;
+        this.#emit("gap", { ...message.gap, lastSeen: { ...this.#handed } });
+        continue;
       }
       if (message.seq !== null) {
         this.#handed = { epoch: message.epoch, seq: Number(message.seq) };
@@ -273,8 +280,10 @@ export class RelayClient {
     return url;
   }
 
-  // One handshake: resolves once the session is open, rejects if it fails (a browser gives no reason). A failure
-  // moves the next handshake on to the next server, so the users of a dead node find a live one.
+  // One handshake: resolves once the session is open, rejects if it fails (a browser gives no reason). With resume the
+  // session is open only once its first frame, the resume header, has come (within the same connectTimeout): only then
+  // does the server keep this user's messages. A failure moves the next handshake on to the next server, so the users
+  // of a dead node find a live one.
   async #open() {
     try {
       await this.#handshake();
@@ -289,18 +298,34 @@ export class RelayClient {
     const token = this.#options.tokenProvider ? await this.#options.tokenProvider() : null;
     if (token) url.searchParams.set("access_token", token);
     const socket = new this.#options.WebSocket(url);
+    const resume = this.#options.resume;
+    // The header and what follows it in the same read are dispatched one after another before this method goes on.
+    const early = [];
+    let opened = false;
+    let closed = null;
     await new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         socket.close();
-        reject(new Error("handshake timed out"));
+        reject(new Error(resume ? "handshake or resume header timed out" : "handshake timed out"));
       }, this.#options.connectTimeout);
       socket.onopen = () => {
+        opened = true;
+        if (resume) return; // open once the header has come
         clearTimeout(timer);
+        resolve();
+      };
+      socket.onmessage = (event) => {
+        clearTimeout(timer);
+        early.push(event.data);
         resolve();
       };
       socket.onclose = (event) => {
         clearTimeout(timer);
-        reject(new Error(`handshake refused or failed (${event.code})`));
+        closed = event; // after the header too: then it is this session's end, handled once attached
+        const error = new Error(`handshake refused or failed (${event.code}${event.reason ? " " + event.reason : ""})`);
+        // Closed after the upgrade, before the header, with a code a new session cannot fix: no more attempts.
+        error.final = opened && !this.#shouldReconnect(event.code, event.reason);
+        reject(error);
       };
       // Node's WebSocket (undici) reports a failed handshake with "error" only, never "close": without this, every
       // failed attempt would wait out connectTimeout.
@@ -313,6 +338,8 @@ export class RelayClient {
     });
     socket.onerror = null;
     this.#attach(socket);
+    for (const frame of early) this.#onFrame(frame);
+    if (closed !== null) this.#onClose(socket, closed.code, closed.reason);
   }
 
   #attach(socket) {
@@ -396,7 +423,9 @@ export class RelayClient {
   #onResume(parsed) {
     this.#epoch = parsed.epoch;
     if (parsed.gap === true) {
-      this.#emit("gap", { epoch: parsed.epoch, first: parsed.first, last: parsed.last, lastSeen: { ...this.#handed } });
+      // Raised by readAll when it gets here, so a handler attached after connect sees it (the header comes before).
+      this.#incoming.push({ gap: { epoch: parsed.epoch, first: parsed.first, last: parsed.last } });
+      for (const wake of this.#readers.splice(0)) wake();
     }
     if (this.#queued.epoch !== parsed.epoch) this.#queued = { epoch: parsed.epoch, seq: 0 };
   }
@@ -430,7 +459,7 @@ export class RelayClient {
         return;
       } catch (error) {
         const max = this.#options.maxReconnectAttempts;
-        if (max !== null && attempt >= max) {
+        if ((max !== null && attempt >= max) || error.final) {
           this.#finish({ state: RelayConnectionState.Closed, error });
           return;
         }

@@ -118,6 +118,18 @@ public sealed class ScriptedSession
             endOfMessage: true,
             CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
 
+    /// <summary>Writes <paramref name="json"/> as one text frame (e.g. a resume header or a stored message).</summary>
+    public Task SendTextAsync(string json) =>
+        _socket.SendAsync(Encoding.UTF8.GetBytes(json), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None)
+            .WaitAsync(TimeSpan.FromSeconds(30));
+
+    /// <summary>Closes the session with <paramref name="status"/> and <paramref name="reason"/>, as the relay does.</summary>
+    public async Task CloseAsync(WebSocketCloseStatus status, string reason)
+    {
+        await _socket.CloseOutputAsync(status, reason, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        _ended.TrySetResult();
+    }
+
     /// <summary>Cuts the connection without a close frame (what the client sees as 1006).</summary>
     public void Abort()
     {
