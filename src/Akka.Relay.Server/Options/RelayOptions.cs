@@ -56,8 +56,8 @@ public sealed class RelayOptions
 
     /// <summary>
     /// Whether a connection's first request, when it is a WebSocket upgrade to <c>/ws/{id}</c>, is taken below HTTP
-    /// (read and answered on the connection itself, no HTTP request kept per session); read once at start. Unset: on
-    /// for a single node, off in a cluster (<see cref="WebSockets.UpgradeBelowHttp.IsEnabled"/>).
+    /// (read and answered on the connection itself, no HTTP request kept per session); read once at start, and off
+    /// while ASP.NET's request lines are logged (<see cref="WebSockets.UpgradeBelowHttp.IsEnabled"/>).
     /// </summary>
-    public bool? UpgradeBelowHttp { get; set; }
+    public bool UpgradeBelowHttp { get; set; } = true;
 }

@@ -56,14 +56,9 @@ public sealed class UpgradeBelowHttp
         })));
     }
 
-    /// <summary>
-    /// Whether handshakes go below HTTP: <see cref="Setting"/> when given; unset, on for a single node and off in a
-    /// cluster (a three-process node-kill test shows a race in the cluster's inbox path more often with it on;
-    /// docs/architecture.md). Off whenever ASP.NET's request lines are logged.
-    /// </summary>
+    /// <summary>Whether handshakes go below HTTP: unless <see cref="Setting"/> is false, and off whenever ASP.NET's request lines are logged.</summary>
     public static bool IsEnabled(IConfiguration configuration) =>
-        (configuration.GetValue<bool?>(Setting) ?? !configuration.GetValue(RelayClusterOptions.Section + ":" + nameof(RelayClusterOptions.Enabled), false))
-        && HostingRequestLines.ConfiguredLevel(configuration) >= LogLevel.Warning;
+        configuration.GetValue(Setting, true) && HostingRequestLines.ConfiguredLevel(configuration) >= LogLevel.Warning;
 
     /// <summary>Handles one new connection: a handshake to <c>/ws/{id}</c> here, anything else by <paramref name="next"/>.</summary>
     public async Task OnConnectionAsync(ConnectionContext connection, ConnectionDelegate next)
