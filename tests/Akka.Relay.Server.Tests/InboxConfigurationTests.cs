@@ -75,6 +75,7 @@ public sealed class InboxConfigurationTests : IDisposable
     [Theory]
     [InlineData("Relay:Inbox:Store", "mysql", "Relay:Inbox:Store must be 'sqlite' or 'postgresql' (was 'mysql').")]
     [InlineData("Relay:Inbox:MaxMessages", "0", "Relay:Inbox:MaxMessages must be at least 1 (was 0).")]
+    [InlineData("Relay:Inbox:SnapshotEvery", "-1", "Relay:Inbox:SnapshotEvery must be 0 (three times MaxMessages) or more (was -1).")]
     [InlineData("Relay:Inbox:IdleExpiry", "00:00:00", "Relay:Inbox:MaxAge and IdleExpiry must be positive time spans.")]
     [InlineData("Relay:Inbox:ConnectionString", " ", "Relay:Inbox:ConnectionString must be set.")]
     [InlineData("Relay:Inbox:ShedWritesAfter", "00:00:05", "Relay:Inbox:ShedWritesAfter must be zero (off) or shorter than Relay:Inbox:AppendTimeout: refusing must come before the requester gives up.")]
@@ -83,6 +84,17 @@ public sealed class InboxConfigurationTests : IDisposable
         var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => RelayServer.StartAsync((key, value)));
 
         Assert.Contains(message, failure.Message);
+    }
+
+    [Theory]
+    [InlineData(0, 1000, 3000)]
+    [InlineData(0, 10, 30)]
+    [InlineData(500, 1000, 500)]
+    public void Snapshots_come_every_SnapshotEvery_messages_and_unset_every_three_times_MaxMessages(int snapshotEvery, int maxMessages, int expected)
+    {
+        var options = new Akka.Relay.Server.Options.RelayInboxOptions { SnapshotEvery = snapshotEvery, MaxMessages = maxMessages };
+
+        Assert.Equal(expected, options.ToSettings().EffectiveSnapshotEvery);
     }
 
     public void Dispose()

@@ -29,6 +29,9 @@ public sealed class RelayInboxOptions
     /// <summary>An inbox with no session this long is deleted.</summary>
     public TimeSpan IdleExpiry { get; set; } = TimeSpan.FromDays(30);
 
+    /// <summary>Messages (and other events) between an inbox's snapshots; 0: three times <see cref="MaxMessages"/>.</summary>
+    public int SnapshotEvery { get; set; }
+
     /// <summary>How long a SEND to a user with an inbox waits for the store before it is answered <c>error: inbox unavailable</c>.</summary>
     public TimeSpan AppendTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -51,5 +54,5 @@ public sealed class RelayInboxOptions
     public string ProviderName => IsSqlite ? "SQLite.MS" : "PostgreSQL.15";
 
     /// <summary>The actor layer's settings.</summary>
-    public InboxSettings ToSettings() => new(MaxMessages, MaxAge, IdleExpiry) { ShedWritesAfter = ShedWritesAfter };
+    public InboxSettings ToSettings() => new(MaxMessages, MaxAge, IdleExpiry) { ShedWritesAfter = ShedWritesAfter, SnapshotEvery = SnapshotEvery };
 }

@@ -19,6 +19,11 @@ public sealed class RelayInboxOptionsValidator(IOptions<RelayClusterOptions> clu
             failures.Add($"Relay:Inbox:MaxMessages must be at least 1 (was {options.MaxMessages}).");
         }
 
+        if (options.SnapshotEvery < 0)
+        {
+            failures.Add($"Relay:Inbox:SnapshotEvery must be 0 (three times MaxMessages) or more (was {options.SnapshotEvery}).");
+        }
+
         if (options.MaxAge <= TimeSpan.Zero || options.IdleExpiry <= TimeSpan.Zero)
         {
             failures.Add("Relay:Inbox:MaxAge and IdleExpiry must be positive time spans.");
