@@ -140,7 +140,7 @@ public sealed partial class RelayClient
     private async Task<(Connection? Connection, HttpStatusCode Status, Exception? Error, bool FatalClose)> TryHandshakeAsync(CancellationToken cancellationToken)
     {
         var socket = new ClientWebSocket();
-        var upgraded = false;
+        Connection? connection = null;
         try
         {
             socket.Options.CollectHttpResponseDetails = true;
@@ -155,8 +155,7 @@ public sealed partial class RelayClient
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(_options.ConnectTimeout);
             await socket.ConnectAsync(ResumeUri(), timeout.Token).ConfigureAwait(false);
-            upgraded = true;
-            var connection = new Connection(socket);
+            connection = new Connection(socket);
             if (!_options.Resume)
             {
                 return (connection, HttpStatusCode.SwitchingProtocols, null, false);
@@ -180,14 +179,26 @@ public sealed partial class RelayClient
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             // After the upgrade a failure is the session's (a timeout waiting for the header), not an HTTP refusal.
-            var status = upgraded ? 0 : socket.HttpStatusCode;
-            socket.Dispose();
+            var status = connection is null ? socket.HttpStatusCode : 0;
+            Dispose(connection, socket);
             return (null, status, e, false);
         }
         catch
         {
-            socket.Dispose();
+            Dispose(connection, socket);
             throw;
+        }
+    }
+
+    private static void Dispose(Connection? connection, ClientWebSocket socket)
+    {
+        if (connection is null)
+        {
+            socket.Dispose();
+        }
+        else
+        {
+            connection.Dispose(); // its socket too
         }
     }
 

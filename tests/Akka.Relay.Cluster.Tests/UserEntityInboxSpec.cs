@@ -142,6 +142,28 @@ public sealed class UserEntityInboxSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task A_retry_of_a_SEND_answered_inbox_unavailable_gets_that_answer_again_and_is_never_stored()
+    {
+        var entity = StartEntity();
+        var (hub, reader, sendersHub) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
+        await ClaimAsync(entity, hub, reader, resumeFrom: 0);
+        await reader.ExpectMsgAsync<InboxReaderOpened>(Timeout);
+
+        await Journal.OnWrite.Reject();
+        entity.Tell(Send(1, "refused"), sendersHub.Ref);
+        Assert.True((await sendersHub.ExpectMsgAsync<SendRouted>(Timeout)).InboxUnavailable);
+
+        // The store is back when the hub's retry arrives (sent before the answer reached the hub): same answer.
+        await Journal.OnWrite.Pass();
+        entity.Tell(Send(1, "refused"), sendersHub.Ref);
+        Assert.True((await sendersHub.ExpectMsgAsync<SendRouted>(Timeout)) is { InboxUnavailable: true, Stored: false });
+        await reader.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+
+        entity.Tell(GetInbox(), TestActor);
+        Assert.Equal(0UL, (await ExpectMsgAsync<InboxStatus>(Timeout)).Last);
+    }
+
+    [Fact]
     public async Task While_the_store_fails_every_SEND_is_answered_inbox_unavailable()
     {
         var entity = StartEntity();

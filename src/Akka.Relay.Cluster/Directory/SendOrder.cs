@@ -20,6 +20,10 @@ internal sealed class SendOrder
     private readonly List<(RouteSend Send, IActorRef From)> _waiting = new();
     private readonly Queue<(long Sequence, bool ToHubs)> _recent = new();
 
+    // Of the recent SENDs, those answered "inbox unavailable": a retry of one (sent before that answer reached its hub)
+    // must get the same answer, not be stored now that the store is back.
+    private readonly Queue<long> _unavailable = new();
+
     /// <summary>What to do with a SEND.</summary>
     public enum Verdict
     {
@@ -70,6 +74,19 @@ internal sealed class SendOrder
         // Older than what is kept: receiving hubs drop copies, so handing it on again is safe.
         return true;
     }
+
+    /// <summary>Records that <paramref name="sequence"/> was answered "inbox unavailable".</summary>
+    public void AnsweredUnavailable(long sequence)
+    {
+        _unavailable.Enqueue(sequence);
+        if (_unavailable.Count > RecentOutcomes)
+        {
+            _unavailable.Dequeue();
+        }
+    }
+
+    /// <summary>True when copy <paramref name="sequence"/> was first answered "inbox unavailable" (so it must be again, and not stored).</summary>
+    public bool WasUnavailable(long sequence) => _unavailable.Contains(sequence);
 
     /// <summary>Keeps <paramref name="send"/> until its predecessor is done; a newer copy replaces an older one. False when full.</summary>
     public bool Wait(RouteSend send, IActorRef from)

@@ -175,7 +175,12 @@ public sealed class UserEntity : ReceiveActor, IWithStash, IWithTimers
                 // A retry whose first copy was handed on: answered as before, or handed on again to the receiving
                 // hubs, which drop it and answer (the first answer may have died with a node). With an inbox the
                 // inbox recognises the copy by its mid and answers what the first one got.
-                if (_inbox is { Exists: true })
+                if (order.WasUnavailable(send.Sequence))
+                {
+                    // Its first copy failed and was answered so; the store may be back by now, but the answer stands.
+                    sendersHub.Tell(Unavailable(send));
+                }
+                else if (_inbox is { Exists: true })
                 {
                     Append(send, sendersHub);
                 }
@@ -293,8 +298,12 @@ public sealed class UserEntity : ReceiveActor, IWithStash, IWithTimers
     private void AnswerUnavailable(PendingAppend append)
     {
         _metrics?.InboxStoreFailed();
-        append.SendersHub.Tell(new SendRouted(append.Send.Receiver, append.Send.Sequence, Delivered: false, Hubs: 1) { InboxUnavailable = true });
+        OrderOf(append.SendersHub).AnsweredUnavailable(append.Send.Sequence);
+        append.SendersHub.Tell(Unavailable(append.Send));
     }
+
+    private static SendRouted Unavailable(RouteSend send) =>
+        new(send.Receiver, send.Sequence, Delivered: false, Hubs: 1) { InboxUnavailable = true };
 
     private void OnNoInbox(NoInbox none)
     {
