@@ -124,18 +124,8 @@ public sealed class UserEntityInboxSpec : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public async Task A_failed_write_is_answered_inbox_unavailable_nothing_is_delivered_and_the_next_SEND_is_stored_again()
     {
-        var entity = StartEntity();
-        var (hub, reader, sendersHub) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
-        await ClaimAsync(entity, hub, reader, resumeFrom: 0);
-        await reader.ExpectMsgAsync<InboxReaderOpened>(Timeout);
+        var (entity, reader, sendersHub) = await FirstSendRejectedAsync("lost");
 
-        await Journal.OnWrite.Reject();
-        entity.Tell(Send(1, "lost"), sendersHub.Ref);
-        var failed = await sendersHub.ExpectMsgAsync<SendRouted>(Timeout);
-        Assert.True(failed is { InboxUnavailable: true, Delivered: false, Stored: false, Hubs: 1 });
-        await reader.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
-
-        await Journal.OnWrite.Pass();
         entity.Tell(Send(2, "kept", previous: 0), sendersHub.Ref);
         Assert.True((await sendersHub.ExpectMsgAsync<SendRouted>(Timeout)) is { Delivered: true, Stored: true });
         Assert.Equal(1UL, (await reader.ExpectMsgAsync<InboxDelivery>(Timeout)).Seq);
@@ -144,17 +134,9 @@ public sealed class UserEntityInboxSpec : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public async Task A_retry_of_a_SEND_answered_inbox_unavailable_gets_that_answer_again_and_is_never_stored()
     {
-        var entity = StartEntity();
-        var (hub, reader, sendersHub) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
-        await ClaimAsync(entity, hub, reader, resumeFrom: 0);
-        await reader.ExpectMsgAsync<InboxReaderOpened>(Timeout);
-
-        await Journal.OnWrite.Reject();
-        entity.Tell(Send(1, "refused"), sendersHub.Ref);
-        Assert.True((await sendersHub.ExpectMsgAsync<SendRouted>(Timeout)).InboxUnavailable);
+        var (entity, reader, sendersHub) = await FirstSendRejectedAsync("refused");
 
         // The store is back when the hub's retry arrives (sent before the answer reached the hub): same answer.
-        await Journal.OnWrite.Pass();
         entity.Tell(Send(1, "refused"), sendersHub.Ref);
         Assert.True((await sendersHub.ExpectMsgAsync<SendRouted>(Timeout)) is { InboxUnavailable: true, Stored: false });
         await reader.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
@@ -207,6 +189,26 @@ public sealed class UserEntityInboxSpec : Akka.TestKit.Xunit2.TestKit
         var resume = resumeFrom is { } seq ? new ResumeRequest(true, seq, null, null) : ResumeRequest.None;
         entity.Tell(new ClaimSession(User, session.Ref) { Resume = resume }, hub.Ref);
         Assert.Equal(new SessionClaimed(User, session.Ref), await hub.ExpectMsgAsync<SessionClaimed>(Timeout));
+    }
+
+    /// <summary>
+    /// A reading session opts in; the store rejects the first SEND (seq 1, answered <c>inbox unavailable</c>, nothing
+    /// delivered) and then takes writes again.
+    /// </summary>
+    private async Task<(IActorRef Entity, TestProbe Reader, TestProbe SendersHub)> FirstSendRejectedAsync(string content)
+    {
+        var entity = StartEntity();
+        var (hub, reader, sendersHub) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
+        await ClaimAsync(entity, hub, reader, resumeFrom: 0);
+        await reader.ExpectMsgAsync<InboxReaderOpened>(Timeout);
+
+        await Journal.OnWrite.Reject();
+        entity.Tell(Send(1, content), sendersHub.Ref);
+        var failed = await sendersHub.ExpectMsgAsync<SendRouted>(Timeout);
+        Assert.True(failed is { InboxUnavailable: true, Delivered: false, Stored: false, Hubs: 1 });
+        await reader.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+        await Journal.OnWrite.Pass();
+        return (entity, reader, sendersHub);
     }
 
     /// <summary>A session opts in (creating the user's inbox) and leaves again.</summary>
