@@ -8,7 +8,7 @@ namespace Akka.Relay.Server.WebSockets;
 /// client sent right behind its handshake included), writes and flushes to the output pipe. Disposing it leaves the
 /// pipes alone: the connection ends when its handler returns.
 /// </summary>
-internal sealed class DuplexPipeStream : Stream
+internal sealed class DuplexPipeStream : DuplexStream
 {
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
@@ -18,25 +18,6 @@ internal sealed class DuplexPipeStream : Stream
     {
         _input = transport.Input;
         _output = transport.Output;
-    }
-
-    /// <inheritdoc />
-    public override bool CanRead => true;
-
-    /// <inheritdoc />
-    public override bool CanWrite => true;
-
-    /// <inheritdoc />
-    public override bool CanSeek => false;
-
-    /// <inheritdoc />
-    public override long Length => throw new NotSupportedException();
-
-    /// <inheritdoc />
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
     }
 
     /// <inheritdoc />
@@ -64,10 +45,6 @@ internal sealed class DuplexPipeStream : Stream
     }
 
     /// <inheritdoc />
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    /// <inheritdoc />
     public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
     /// <inheritdoc />
@@ -75,22 +52,6 @@ internal sealed class DuplexPipeStream : Stream
         await _output.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    /// <inheritdoc />
-    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    /// <inheritdoc />
     public override async Task FlushAsync(CancellationToken cancellationToken) =>
         await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
-
-    /// <inheritdoc />
-    public override void Flush() => FlushAsync(CancellationToken.None).GetAwaiter().GetResult();
-
-    /// <inheritdoc />
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    /// <inheritdoc />
-    public override void SetLength(long value) => throw new NotSupportedException();
 }

@@ -8,7 +8,7 @@ namespace Akka.Relay.Server.WebSockets;
 /// <see cref="HeartbeatScheduler"/> asks for between the WebSocket's own frames. It replaces the WebSocket's
 /// own keep-alive, which is a timer per socket firing every quarter of the ping interval.
 /// </summary>
-internal sealed class HeartbeatStream : Stream
+internal sealed class HeartbeatStream : DuplexStream
 {
     // FIN + opcode 0x9 (Ping), unmasked (server frames are never masked), empty payload.
     private static readonly byte[] PingFrame = [0x89, 0x00];
@@ -63,25 +63,6 @@ internal sealed class HeartbeatStream : Stream
 
     /// <summary>The position in the <see cref="HeartbeatScheduler"/>'s list (-1: not in it); owned by the scheduler.</summary>
     internal int SchedulerSlot { get; set; } = -1;
-
-    /// <inheritdoc />
-    public override bool CanRead => true;
-
-    /// <inheritdoc />
-    public override bool CanWrite => true;
-
-    /// <inheritdoc />
-    public override bool CanSeek => false;
-
-    /// <inheritdoc />
-    public override long Length => throw new NotSupportedException();
-
-    /// <inheritdoc />
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     /// <summary>The socket built on this stream: what a missed Pong aborts.</summary>
     public void Attach(WebSocket socket) => _socket = socket;
@@ -185,10 +166,6 @@ internal sealed class HeartbeatStream : Stream
     }
 
     /// <inheritdoc />
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    /// <inheritdoc />
     public override int Read(Span<byte> buffer)
     {
         var read = _inner.Read(buffer);
@@ -225,13 +202,6 @@ internal sealed class HeartbeatStream : Stream
     }
 
     /// <inheritdoc />
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    /// <inheritdoc />
-    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    /// <inheritdoc />
     public override async Task FlushAsync(CancellationToken cancellationToken)
     {
         await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -245,14 +215,6 @@ internal sealed class HeartbeatStream : Stream
         }
     }
 
-    /// <inheritdoc />
-    public override void Flush() => FlushAsync(CancellationToken.None).GetAwaiter().GetResult();
-
-    /// <inheritdoc />
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    /// <inheritdoc />
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
