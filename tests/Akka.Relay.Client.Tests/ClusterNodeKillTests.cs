@@ -93,16 +93,38 @@ public sealed class ClusterNodeKillTests(Xunit.Abstractions.ITestOutputHelper ou
                 }
             }
 
-            // Pair p: clients 2p and 2p+1 write to each other.
+            // Pair p: clients 2p and 2p+1 write to each other; exchange i is client i's.
+            var answeredBy = new int[clients.Count];
             var exchanges = new List<Task<List<Timed>>>();
             for (var p = 0; p < Pairs; p++)
             {
-                var (first, second) = (clients[2 * p], clients[(2 * p) + 1]);
-                exchanges.Add(ExchangeAsync(first.Client, second.Id, $"{first.Id}", clock, OnAnswer));
-                exchanges.Add(ExchangeAsync(second.Client, first.Id, $"{second.Id}", clock, OnAnswer));
+                foreach (var (writer, reader) in new[] { (2 * p, (2 * p) + 1), ((2 * p) + 1, 2 * p) })
+                {
+                    var index = writer;
+                    exchanges.Add(ExchangeAsync(clients[writer].Client, clients[reader].Id, $"{clients[writer].Id}", clock, () =>
+                    {
+                        Interlocked.Increment(ref answeredBy[index]);
+                        OnAnswer();
+                    }));
+                }
             }
 
-            var results = await Task.WhenAll(exchanges).WaitAsync(TimeSpan.FromMinutes(4));
+            List<Timed>[] results;
+            try
+            {
+                results = await Task.WhenAll(exchanges).WaitAsync(TimeSpan.FromMinutes(4));
+            }
+            catch (TimeoutException)
+            {
+                // Which writers got stuck, and what their connections went through: the place to start.
+                for (var i = 0; i < clients.Count; i++)
+                {
+                    var changes = string.Join(" | ", clients[i].States.Changes.Select(c => $"{c.State} {(int?)c.CloseStatus} {c.CloseReason} {(int?)c.HandshakeStatus} {c.Error?.Message}"));
+                    output.WriteLine($"user {clients[i].Id} (home node {(i % 3) + 1}): {Volatile.Read(ref answeredBy[i])} of {PerUser} answered; {changes}");
+                }
+
+                throw;
+            }
             await killing.WaitAsync(Timeout);
             Assert.False(victim.IsRunning);
 
