@@ -37,11 +37,13 @@ internal sealed class SqliteJournalStore(string connectionString) : IJournalStor
             using var connection = Open();
             using var command = connection.CreateCommand();
             // WAL is a property of the file (kept across connections): commits append to the log, readers do not block the writer.
+            // The events table has rowids: an event holds a batch of messages (kilobytes), which a WITHOUT ROWID table keeps in
+            // overflow pages beside a leaf per user, so every commit rewrote about two pages per event; here rows go to the end.
             command.CommandText =
                 "PRAGMA journal_mode=WAL;" +
                 $"CREATE TABLE IF NOT EXISTS {JournalSchema.Events} (persistence_id TEXT NOT NULL, sequence_nr INTEGER NOT NULL, " +
                 "serializer_id INTEGER NOT NULL, manifest TEXT NOT NULL, payload BLOB NOT NULL, " +
-                "PRIMARY KEY (persistence_id, sequence_nr)) WITHOUT ROWID;" +
+                "PRIMARY KEY (persistence_id, sequence_nr));" +
                 $"CREATE TABLE IF NOT EXISTS {JournalSchema.Highest} (persistence_id TEXT NOT NULL PRIMARY KEY, sequence_nr INTEGER NOT NULL) WITHOUT ROWID;";
             command.ExecuteNonQuery();
             _schemaReady = true;
@@ -173,7 +175,10 @@ internal sealed class SqliteJournalStore(string connectionString) : IJournalStor
             {
                 // FULL (SQLite's default, set here so that no build or connection default can weaken it): with WAL, every
                 // commit syncs the log, so an acknowledged write survives a power loss, not only a crash of the process.
-                pragma.CommandText = "PRAGMA synchronous=FULL;";
+                // busy_timeout: while another connection (the snapshot store) holds the write lock, SQLite itself waits in
+                // steps of a few milliseconds; without it Microsoft.Data.Sqlite retries every 150 ms, and every inbox waits that long.
+                pragma.CommandText = "PRAGMA synchronous=FULL;" +
+                    $"PRAGMA busy_timeout={(long)writer.DefaultTimeout * 1000};";
                 pragma.ExecuteNonQuery();
             }
 
