@@ -28,6 +28,9 @@ public sealed class RelayMetrics
     private static readonly KeyValuePair<string, object?> ResultStored = new("result", "stored");
     private static readonly KeyValuePair<string, object?> ResultInboxUnavailable = new("result", "inbox_unavailable");
 
+    // In seconds: the SDK's default boundaries (0, 5, 10, 25 ... 10000) are meant for milliseconds and would put every write in one bucket.
+    private static readonly double[] PersistDurationBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
     private readonly Counter<long> _messagesReceived;
     private readonly Counter<long> _messagesSent;
     private readonly Counter<long> _acks;
@@ -61,7 +64,12 @@ public sealed class RelayMetrics
         _inboxStoreFailures = Meter.CreateCounter<long>("relay.inbox.store_failures", "{message}", "SENDs to a user with an inbox answered 'error: inbox unavailable' (the store failed or did not answer in time).");
         _inboxReplays = Meter.CreateCounter<long>("relay.inbox.replays", "{resume}", "Resumes served: inbox readers opened.");
         _inboxReplayed = Meter.CreateCounter<long>("relay.inbox.replayed", "{message}", "Stored messages replayed to resuming sessions.");
-        _inboxPersistDuration = Meter.CreateHistogram<double>("relay.inbox.persist.duration", "s", "Time from a SEND reaching the hub to its inbox's answer (the store's write included).");
+        _inboxPersistDuration = Meter.CreateHistogram<double>(
+            "relay.inbox.persist.duration",
+            "s",
+            "Time from a SEND reaching the hub to its inbox's answer (the store's write included).",
+            tags: null,
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = PersistDurationBuckets });
         Meter.CreateObservableGauge("relay.sessions.open", () => (long)Volatile.Read(ref _sessions), "{session}", "Sessions registered on this node.");
         Meter.CreateObservableGauge("relay.users.online", () => (long)Volatile.Read(ref _users), "{user}", "Users with at least one session on this node.");
         Meter.CreateObservableGauge("relay.outbound.queued", ObserveQueued, "{message}", "Messages waiting in the outbound queues of this node's sessions.");

@@ -324,6 +324,9 @@ public sealed class InboxSessionTests : IDisposable
         Assert.Equal(2, after.Delta(before, "relay_inbox_replays_total"));
         Assert.Equal(2, after.Delta(before, "relay_inbox_replayed_total"));
         Assert.Equal(2, after.Delta(before, "relay_inbox_persist_duration_seconds_count"));
+        // Buckets in seconds: both local writes took well under a second, and the finest bucket is a millisecond.
+        Assert.Equal(2, after.Delta(before, "relay_inbox_persist_duration_seconds_bucket", ("le", "1")));
+        Assert.True(after.Has("relay_inbox_persist_duration_seconds_bucket") && after.Text.Contains("le=\"0.001\"", StringComparison.Ordinal), "no millisecond bucket");
         Assert.Equal(0, after.Delta(before, "relay_inbox_store_failures_total"));
     }
 
