@@ -21,8 +21,8 @@ public sealed class InboxConfigurationTests : IDisposable
         Assert.Equal("akka.persistence.journal.relay", config.GetString("akka.persistence.journal.plugin"));
         Assert.Equal("sqlite", config.GetString("akka.persistence.journal.relay.store"));
         Assert.Equal("Data Source=" + database, config.GetString("akka.persistence.journal.relay.connection-string"));
-        Assert.Equal("SQLite.MS", config.GetString("akka.persistence.snapshot-store.sql.provider-name"));
-        Assert.Equal("Data Source=" + database, config.GetString("akka.persistence.snapshot-store.sql.connection-string"));
+        Assert.Equal("akka.persistence.snapshot-store.relay", config.GetString("akka.persistence.snapshot-store.plugin"));
+        Assert.Equal("akka.persistence.journal.relay", config.GetString("akka.persistence.snapshot-store.relay.journal-plugin"));
         Assert.Equal("akka.persistence.journal.relay", config.GetString("akka.persistence.query.journal.relay.journal-plugin"));
         var ready = new TaskCompletionSource();
         using var watcher = new FileSystemWatcher(_directory) { EnableRaisingEvents = true };
@@ -53,11 +53,11 @@ public sealed class InboxConfigurationTests : IDisposable
         await using var server = await RelayServer.StartAsync(
             ("Relay:Inbox:ConnectionString", "Data Source=" + Path.Combine(_directory, "inbox.db")),
             ("akka:persistence:journal:relay:max-batch-rows", "250"),
-            ("akka:persistence:snapshot-store:sql:auto-initialize", "false"));
+            ("akka:persistence:journal:relay:max-connections", "3"));
 
         var config = server.App.Services.GetRequiredService<ActorSystem>().Settings.Config;
         Assert.Equal(250, config.GetInt("akka.persistence.journal.relay.max-batch-rows"));
-        Assert.False(config.GetBoolean("akka.persistence.snapshot-store.sql.auto-initialize"));
+        Assert.Equal(3, config.GetInt("akka.persistence.journal.relay.max-connections"));
     }
 
     [Fact]
@@ -103,15 +103,4 @@ public sealed class InboxConfigurationTests : IDisposable
         Directory.Delete(_directory, recursive: true);
     }
 
-    [Theory]
-    [InlineData("postgresql", "Host=db;Username=relay", "Host=db;Username=relay;Maximum Pool Size=8")]
-    [InlineData("postgresql", "Host=db;Username=relay;", "Host=db;Username=relay;Maximum Pool Size=8")]
-    [InlineData("postgresql", "Host=db;Maximum Pool Size=20", "Host=db;Maximum Pool Size=20")]
-    [InlineData("sqlite", "Data Source=x.db", "Data Source=x.db")]
-    public void The_snapshot_stores_pool_on_PostgreSQL_is_capped_unless_the_connection_string_sets_one(string store, string connectionString, string expected)
-    {
-        var inbox = new Akka.Relay.Server.Options.RelayInboxOptions { Store = store, ConnectionString = connectionString };
-
-        Assert.Equal(expected, Akka.Relay.Server.Hosting.RelayInboxSetup.SnapshotConnectionString(inbox));
-    }
 }

@@ -1,7 +1,5 @@
-using System.Globalization;
 using Akka.Actor;
 using Akka.Hosting;
-using Akka.Persistence.Sql;
 using Akka.Relay.Actors.Hub;
 using Akka.Relay.Actors.Inbox;
 using Akka.Relay.Server.Options;
@@ -9,7 +7,7 @@ using Microsoft.Extensions.Options;
 
 namespace Akka.Relay.Server.Hosting;
 
-/// <summary>The inbox's store: options from <c>Relay:Inbox</c>, the relay's journal and Akka.Persistence.Sql's snapshot store from hocon/inbox.hocon.</summary>
+/// <summary>The inbox's store: options from <c>Relay:Inbox</c>, the relay's journal and snapshot store from hocon/inbox.hocon.</summary>
 public static class RelayInboxSetup
 {
     /// <summary>Registers and validates <see cref="RelayInboxOptions"/>.</summary>
@@ -41,13 +39,11 @@ public static class RelayInboxSetup
 
         var settings =
             $"akka.persistence.journal.relay {{\nstore = {Quote(inbox.IsSqlite ? RelayInboxOptions.Sqlite : RelayInboxOptions.PostgreSql)}\n" +
-            $"connection-string = {Quote(inbox.ConnectionString)}\n}}\n" +
-            $"akka.persistence.snapshot-store.sql {{\nprovider-name = {Quote(inbox.ProviderName)}\nconnection-string = {Quote(SnapshotConnectionString(inbox))}\n}}\n";
+            $"connection-string = {Quote(inbox.ConnectionString)}\n}}\n";
 
         return akka
             .AddHocon(settings, HoconAddMode.Prepend)
             .AddHoconFile(Path.Combine(AppContext.BaseDirectory, "hocon", "inbox.hocon"), HoconAddMode.Append)
-            .AddHocon(SqlPersistence.DefaultConfiguration, HoconAddMode.Append)
             .WithActors((system, _) =>
             {
                 var persistence = Akka.Persistence.Persistence.Instance.Apply(system);
@@ -55,19 +51,6 @@ public static class RelayInboxSetup
                 persistence.SnapshotStoreFor(null);
             });
     }
-
-    /// <summary>
-    /// The snapshot store's connection string: on PostgreSQL its pool is capped at <see cref="SnapshotPoolSize"/> unless
-    /// the string sets one, so that a reconnect storm's snapshot loads (one per recovering inbox) stay well below the
-    /// server's connection limit, as the journal's reads do (<c>max-connections</c>).
-    /// </summary>
-    public static string SnapshotConnectionString(RelayInboxOptions inbox) =>
-        inbox.IsSqlite || inbox.ConnectionString.Contains("pool size", StringComparison.OrdinalIgnoreCase)
-            ? inbox.ConnectionString
-            : inbox.ConnectionString.TrimEnd(';') + ";Maximum Pool Size=" + SnapshotPoolSize.ToString(CultureInfo.InvariantCulture);
-
-    /// <summary>The snapshot store's pool on PostgreSQL when the connection string sets none.</summary>
-    public const int SnapshotPoolSize = 8;
 
     /// <summary>The single node hub's inbox routing, or null when the inbox is disabled (every session is version 1).</summary>
     public static InboxRouting? SingleNodeRouting(RelayInboxOptions inbox) =>
@@ -80,8 +63,8 @@ public static class RelayInboxSetup
 
     /// <summary>
     /// Puts a SQLite file in write-ahead-log mode before anything else opens it (as before the journal of its own):
-    /// the switch wants the file to itself, and left to the journal's first use it meets the snapshot store creating
-    /// its table and the start's listing on a fresh file. The journal's own switch is then a no-op.
+    /// the switch wants the file to itself, and left to the journal's first use it meets the start's listing and the
+    /// first recoveries on a fresh file. The journal's own switch is then a no-op.
     /// </summary>
     private static void UseWriteAheadLog(string connectionString)
     {

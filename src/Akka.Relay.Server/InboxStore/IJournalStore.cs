@@ -1,7 +1,7 @@
 namespace Akka.Relay.Server.InboxStore;
 
 /// <summary>
-/// The journal's tables in one database. <see cref="WriteBatchAsync"/> is called by one writer at a time; the reads may
+/// The journal's tables (events and snapshots) in one database. <see cref="WriteBatchAsync"/> is called by one writer at a time; the reads may
 /// run beside it and each other.
 /// </summary>
 internal interface IJournalStore : IAsyncDisposable
@@ -20,6 +20,9 @@ internal interface IJournalStore : IAsyncDisposable
 
     /// <summary>The highest sequence number ever stored for <paramref name="persistenceId"/> (0 if none), deleted ones included.</summary>
     Task<long> ReadHighestSequenceNrAsync(string persistenceId, CancellationToken cancellation);
+
+    /// <summary>The newest snapshot within <paramref name="range"/>, or null.</summary>
+    Task<SnapshotRow?> LoadSnapshotAsync(SnapshotRange range, CancellationToken cancellation);
 
     /// <summary>The persistence ids that hold at least one event.</summary>
     Task<IReadOnlyList<string>> PersistenceIdsAsync(CancellationToken cancellation);

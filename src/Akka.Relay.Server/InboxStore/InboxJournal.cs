@@ -9,7 +9,8 @@ namespace Akka.Relay.Server.InboxStore;
 
 /// <summary>
 /// The inbox's Akka.Persistence journal on SQLite or PostgreSQL (<c>akka.persistence.journal.relay</c>): events are
-/// serialized here and stored by one <see cref="JournalWriter"/> that commits everything queued in one transaction.
+/// serialized here and stored by one <see cref="JournalWriter"/> (shared with <see cref="InboxSnapshotStore"/>) that
+/// commits everything queued in one transaction.
 /// </summary>
 public sealed class InboxJournal : AsyncWriteJournal
 {
@@ -20,11 +21,9 @@ public sealed class InboxJournal : AsyncWriteJournal
     /// <summary>Created by Akka.Persistence with the plugin's HOCON block.</summary>
     public InboxJournal(Config config)
     {
-        var settings = JournalStoreSettings.From(config);
         _serialization = Context.System.Serialization;
-        _store = settings.CreateStore();
-        // The writer has a store of its own: its connection is never shared with a replay.
-        _writer = new JournalWriter(settings.CreateWriterStore(), settings.MaxBatchRows, Context.GetLogger());
+        // Shared with the snapshot store; closed when the actor system terminates.
+        (_writer, _store) = InboxStorage.For(Context.System, JournalStoreSettings.From(config));
     }
 
     /// <inheritdoc />
@@ -95,13 +94,6 @@ public sealed class InboxJournal : AsyncWriteJournal
         _store.EnsureSchemaAsync(CancellationToken.None).ContinueWith(
             created => log.Error(created.Exception!.InnerException, "Inbox journal: the store's tables could not be checked; retried on the next use"),
             CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-    }
-
-    /// <inheritdoc />
-    protected override void PostStop()
-    {
-        base.PostStop();
-        _ = _writer.DisposeAsync().AsTask().ContinueWith(_ => _store.DisposeAsync().AsTask(), TaskScheduler.Default);
     }
 
     private JournalRow Serialize(IPersistentRepresentation persistent)

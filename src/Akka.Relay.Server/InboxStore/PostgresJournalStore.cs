@@ -1,12 +1,13 @@
+using System.Text.RegularExpressions;
 using Npgsql;
 using NpgsqlTypes;
 
 namespace Akka.Relay.Server.InboxStore;
 
 /// <summary>
-/// The journal in PostgreSQL (Npgsql), the store a cluster shares. A batch is one transaction: all its events in one
+/// The journal and its snapshots in PostgreSQL (Npgsql), the store a cluster shares. A batch is one transaction: all its events in one
 /// binary <c>COPY</c> (measured less work for the shared database than one <c>INSERT ... SELECT FROM unnest(arrays)</c>,
-/// docs/inbox.md), then its deletes as one <see cref="NpgsqlBatch"/>, then the commit (with the server's
+/// docs/inbox.md), then its deletes and snapshots as one <see cref="NpgsqlBatch"/>, then the commit (with the server's
 /// <c>synchronous_commit</c>, on by default).
 /// </summary>
 internal sealed class PostgresJournalStore : IJournalStore
@@ -57,7 +58,10 @@ internal sealed class PostgresJournalStore : IJournalStore
             await using var command = _source.CreateCommand(
                 $"CREATE TABLE IF NOT EXISTS {JournalSchema.Events} (persistence_id text NOT NULL, sequence_nr bigint NOT NULL, " +
                 "serializer_id integer NOT NULL, manifest text NOT NULL, payload bytea NOT NULL, PRIMARY KEY (persistence_id, sequence_nr));" +
-                $"CREATE TABLE IF NOT EXISTS {JournalSchema.Highest} (persistence_id text NOT NULL PRIMARY KEY, sequence_nr bigint NOT NULL);");
+                $"CREATE TABLE IF NOT EXISTS {JournalSchema.Highest} (persistence_id text NOT NULL PRIMARY KEY, sequence_nr bigint NOT NULL);" +
+                $"CREATE TABLE IF NOT EXISTS {JournalSchema.Snapshots} (persistence_id text NOT NULL, sequence_nr bigint NOT NULL, " +
+                "created_at bigint NOT NULL, serializer_id integer NOT NULL, manifest text NOT NULL, payload bytea NOT NULL, " +
+                "PRIMARY KEY (persistence_id, sequence_nr));");
             try
             {
                 await command.ExecuteNonQueryAsync(cancellation);
@@ -83,7 +87,7 @@ internal sealed class PostgresJournalStore : IJournalStore
             await using var connection = await _source.OpenConnectionAsync(cancellation);
             await using var transaction = await connection.BeginTransactionAsync(cancellation);
             await CopyRowsAsync(connection, batch, cancellation);
-            await DeleteAsync(connection, batch, cancellation);
+            await RunStatementsAsync(connection, batch, cancellation);
             await transaction.CommitAsync(cancellation);
         }
         catch
@@ -106,6 +110,10 @@ internal sealed class PostgresJournalStore : IJournalStore
     /// <inheritdoc />
     public Task<long> ReadHighestSequenceNrAsync(string persistenceId, CancellationToken cancellation) =>
         RetriedOnFreshConnection(() => ReadHighest(persistenceId, cancellation));
+
+    /// <inheritdoc />
+    public Task<SnapshotRow?> LoadSnapshotAsync(SnapshotRange range, CancellationToken cancellation) =>
+        RetriedOnFreshConnection(() => LoadSnapshot(range, cancellation));
 
     /// <inheritdoc />
     public Task<IReadOnlyList<string>> PersistenceIdsAsync(CancellationToken cancellation) =>
@@ -138,6 +146,20 @@ internal sealed class PostgresJournalStore : IJournalStore
         await using var command = _source.CreateCommand(JournalSchema.ReadHighest);
         command.Parameters.AddWithValue("pid", persistenceId);
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellation), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private async Task<SnapshotRow?> LoadSnapshot(SnapshotRange range, CancellationToken cancellation)
+    {
+        await using var command = _source.CreateCommand(JournalSchema.LoadSnapshot);
+        foreach (var (name, value) in JournalSchema.Parameters(range))
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        await using var reader = await command.ExecuteReaderAsync(cancellation);
+        return await reader.ReadAsync(cancellation)
+            ? new SnapshotRow(range.PersistenceId, reader.GetInt64(0), new DateTime(reader.GetInt64(1), DateTimeKind.Utc), reader.GetInt32(2), reader.GetString(3), reader.GetFieldValue<byte[]>(4))
+            : null;
     }
 
     private async Task<IReadOnlyList<string>> ListPersistenceIds(CancellationToken cancellation)
@@ -182,23 +204,26 @@ internal sealed class PostgresJournalStore : IJournalStore
         await copy.CompleteAsync(cancellation);
     }
 
-    private static async Task DeleteAsync(NpgsqlConnection connection, IReadOnlyList<JournalRequest> batch, CancellationToken cancellation)
+    private static async Task RunStatementsAsync(NpgsqlConnection connection, IReadOnlyList<JournalRequest> batch, CancellationToken cancellation)
     {
+        // Deletes and snapshots, in the batch's order. Deletes cover only acknowledged events, so running them after
+        // this batch's rows changes nothing.
         await using var sql = new NpgsqlBatch(connection);
         foreach (var request in batch)
         {
-            if (request is not JournalDelete delete)
+            switch (request)
             {
-                continue;
-            }
-
-            // Deletes cover only acknowledged events, so running them after this batch's rows changes nothing.
-            foreach (var text in new[] { Positional(JournalSchema.RememberHighest("GREATEST")), Positional(JournalSchema.Delete) })
-            {
-                var command = new NpgsqlBatchCommand(text);
-                command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = delete.PersistenceId });
-                command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = delete.ToSequenceNr });
-                sql.BatchCommands.Add(command);
+                case JournalDelete delete:
+                    IEnumerable<(string, object)> deleted = [("pid", delete.PersistenceId), ("to", delete.ToSequenceNr)];
+                    sql.BatchCommands.Add(Command(JournalSchema.RememberHighest("GREATEST"), deleted));
+                    sql.BatchCommands.Add(Command(JournalSchema.Delete, deleted));
+                    break;
+                case SnapshotWrite snapshot:
+                    sql.BatchCommands.Add(Command(JournalSchema.SaveSnapshot, JournalSchema.Parameters(snapshot.Row)));
+                    break;
+                case SnapshotDelete snapshots:
+                    sql.BatchCommands.Add(Command(JournalSchema.DeleteSnapshots, JournalSchema.Parameters(snapshots.Range)));
+                    break;
             }
         }
 
@@ -206,6 +231,21 @@ internal sealed class PostgresJournalStore : IJournalStore
         {
             await sql.ExecuteNonQueryAsync(cancellation);
         }
+    }
+
+    // Batch commands take positional parameters: each @name becomes $1, $2 ... in the order given.
+    private static NpgsqlBatchCommand Command(string text, IEnumerable<(string Name, object Value)> parameters)
+    {
+        var command = new NpgsqlBatchCommand();
+        var position = 0;
+        foreach (var (name, value) in parameters)
+        {
+            text = Regex.Replace(text, "@" + name + @"\b", "$$" + (++position).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+
+        command.CommandText = text;
+        return command;
     }
 
     private async Task<T> RetriedOnFreshConnection<T>(Func<Task<T>> read, Func<bool>? canRetry = null)
@@ -222,7 +262,4 @@ internal sealed class PostgresJournalStore : IJournalStore
             return await read();
         }
     }
-
-    // Batch commands take positional parameters: @pid and @to become $1 and $2.
-    private static string Positional(string sql) => sql.Replace("@pid", "$1", StringComparison.Ordinal).Replace("@to", "$2", StringComparison.Ordinal);
 }

@@ -3,7 +3,7 @@ using Microsoft.Data.Sqlite;
 namespace Akka.Relay.Server.InboxStore;
 
 /// <summary>
-/// The journal in one SQLite file (Microsoft.Data.Sqlite), in write-ahead-log mode with <c>synchronous=FULL</c>: a
+/// The journal and its snapshots in one SQLite file (Microsoft.Data.Sqlite), in write-ahead-log mode with <c>synchronous=FULL</c>: a
 /// commit is on disk before it returns, so an acknowledged event survives a crash of the machine. One connection writes,
 /// with prepared statements reused for every row; reads use their own pooled connections (WAL lets them run beside it).
 /// </summary>
@@ -44,7 +44,10 @@ internal sealed class SqliteJournalStore(string connectionString) : IJournalStor
                 $"CREATE TABLE IF NOT EXISTS {JournalSchema.Events} (persistence_id TEXT NOT NULL, sequence_nr INTEGER NOT NULL, " +
                 "serializer_id INTEGER NOT NULL, manifest TEXT NOT NULL, payload BLOB NOT NULL, " +
                 "PRIMARY KEY (persistence_id, sequence_nr));" +
-                $"CREATE TABLE IF NOT EXISTS {JournalSchema.Highest} (persistence_id TEXT NOT NULL PRIMARY KEY, sequence_nr INTEGER NOT NULL) WITHOUT ROWID;";
+                $"CREATE TABLE IF NOT EXISTS {JournalSchema.Highest} (persistence_id TEXT NOT NULL PRIMARY KEY, sequence_nr INTEGER NOT NULL) WITHOUT ROWID;" +
+                $"CREATE TABLE IF NOT EXISTS {JournalSchema.Snapshots} (persistence_id TEXT NOT NULL, sequence_nr INTEGER NOT NULL, " +
+                "created_at INTEGER NOT NULL, serializer_id INTEGER NOT NULL, manifest TEXT NOT NULL, payload BLOB NOT NULL, " +
+                "PRIMARY KEY (persistence_id, sequence_nr));";
             command.ExecuteNonQuery();
             _schemaReady = true;
         }
@@ -97,6 +100,24 @@ internal sealed class SqliteJournalStore(string connectionString) : IJournalStor
             command.CommandText = JournalSchema.ReadHighest;
             command.Parameters.AddWithValue("@pid", persistenceId);
             return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        }, cancellation);
+
+    /// <inheritdoc />
+    public Task<SnapshotRow?> LoadSnapshotAsync(SnapshotRange range, CancellationToken cancellation) =>
+        Task.Run(() =>
+        {
+            using var connection = Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = JournalSchema.LoadSnapshot;
+            foreach (var (name, value) in JournalSchema.Parameters(range))
+            {
+                command.Parameters.AddWithValue("@" + name, value);
+            }
+
+            using var reader = command.ExecuteReader();
+            return reader.Read()
+                ? new SnapshotRow(range.PersistenceId, reader.GetInt64(0), new DateTime(reader.GetInt64(1), DateTimeKind.Utc), reader.GetInt32(2), reader.GetString(3), (byte[])reader.GetValue(4))
+                : null;
         }, cancellation);
 
     /// <inheritdoc />
@@ -160,10 +181,30 @@ internal sealed class SqliteJournalStore(string connectionString) : IJournalStor
                     }
 
                     break;
+                case SnapshotWrite snapshot:
+                    Execute(writer, transaction, JournalSchema.SaveSnapshot, JournalSchema.Parameters(snapshot.Row));
+                    break;
+                case SnapshotDelete snapshots:
+                    Execute(writer, transaction, JournalSchema.DeleteSnapshots, JournalSchema.Parameters(snapshots.Range));
+                    break;
             }
         }
 
         transaction.Commit();
+    }
+
+    // Snapshots are rare (one per SnapshotEvery messages of an inbox): a command of their own each time is cheap enough.
+    private static void Execute(SqliteConnection writer, SqliteTransaction transaction, string sql, IEnumerable<(string Name, object Value)> parameters)
+    {
+        using var command = writer.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue("@" + name, value);
+        }
+
+        command.ExecuteNonQuery();
     }
 
     private SqliteConnection OpenWriter()
@@ -175,8 +216,8 @@ internal sealed class SqliteJournalStore(string connectionString) : IJournalStor
             {
                 // FULL (SQLite's default, set here so that no build or connection default can weaken it): with WAL, every
                 // commit syncs the log, so an acknowledged write survives a power loss, not only a crash of the process.
-                // busy_timeout: while another connection (the snapshot store) holds the write lock, SQLite itself waits in
-                // steps of a few milliseconds; without it Microsoft.Data.Sqlite retries every 150 ms, and every inbox waits that long.
+                // busy_timeout: while another connection holds the write lock, SQLite itself waits in steps of a few
+                // milliseconds; without it Microsoft.Data.Sqlite retries every 150 ms, and every inbox waits that long.
                 pragma.CommandText = "PRAGMA synchronous=FULL;" +
                     $"PRAGMA busy_timeout={(long)writer.DefaultTimeout * 1000};";
                 pragma.ExecuteNonQuery();

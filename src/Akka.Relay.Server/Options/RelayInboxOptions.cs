@@ -50,9 +50,6 @@ public sealed class RelayInboxOptions
     /// <summary>True when <see cref="Store"/> names the embedded SQLite store.</summary>
     public bool IsSqlite => string.Equals(Store, Sqlite, StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>The Linq2Db provider name Akka.Persistence.Sql uses for <see cref="Store"/>.</summary>
-    public string ProviderName => IsSqlite ? "SQLite.MS" : "PostgreSQL.15";
-
     /// <summary>The actor layer's settings.</summary>
     public InboxSettings ToSettings() => new(MaxMessages, MaxAge, IdleExpiry) { ShedWritesAfter = ShedWritesAfter, SnapshotEvery = SnapshotEvery };
 }

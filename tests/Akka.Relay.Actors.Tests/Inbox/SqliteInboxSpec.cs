@@ -39,9 +39,9 @@ public sealed class SqliteInboxSpec : Akka.TestKit.Xunit2.TestKit
         await AwaitAssertAsync(() =>
         {
             Assert.InRange(CountRows("inbox_journal"), 0, settings.EffectiveSnapshotEvery + 1);
-            Assert.Equal(1, CountRows("snapshot"));
+            Assert.Equal(1, CountRows("inbox_snapshot"));
         }, Timeout, TimeSpan.FromMilliseconds(200));
-        Output?.WriteLine($"after 35 appends (MaxMessages 10): journal rows {CountRows("inbox_journal")}, snapshot rows {CountRows("snapshot")}");
+        Output?.WriteLine($"after 35 appends (MaxMessages 10): journal rows {CountRows("inbox_journal")}, snapshot rows {CountRows("inbox_snapshot")}");
         await InboxSteps.StopAsync(this, inbox);
 
         var recovered = Sys.ActorOf(InboxActor.GetProps(1, settings));

@@ -1,22 +1,18 @@
 using Akka.Configuration;
-using Akka.Persistence.Sql;
-using Akka.Relay.Server.Options;
 
 namespace Akka.Relay.Testing.Stores;
 
-/// <summary>hocon/inbox.hocon as the server ships it (the relay's journal, Akka.Persistence.Sql's snapshot store), pointed at a test's own database.</summary>
+/// <summary>hocon/inbox.hocon as the server ships it (the relay's journal and snapshot store), pointed at a test's own database.</summary>
 public static class SqlStoreConfig
 {
     /// <summary>The shipped store settings for <paramref name="store"/> (<c>sqlite</c> or <c>postgresql</c>) at <paramref name="connectionString"/>.</summary>
     public static Config For(string store, string connectionString)
     {
-        var inbox = new RelayInboxOptions { Store = store, ConnectionString = connectionString };
         var overrides = ConfigurationFactory.ParseString(
             $"akka.persistence.journal.relay {{\nstore = {Quote(store)}\nconnection-string = {Quote(connectionString)}\n}}\n" +
-            $"akka.persistence.snapshot-store.sql {{\nprovider-name = {Quote(inbox.ProviderName)}\nconnection-string = {Quote(connectionString)}\n}}\n" +
             "akka.loglevel = WARNING\n");
         var shipped = ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "hocon", "inbox.hocon")));
-        return overrides.WithFallback(shipped).WithFallback(SqlPersistence.DefaultConfiguration);
+        return overrides.WithFallback(shipped);
     }
 
     private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
