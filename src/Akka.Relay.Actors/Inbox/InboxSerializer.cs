@@ -5,9 +5,10 @@ using Akka.Serialization;
 namespace Akka.Relay.Actors.Inbox;
 
 /// <summary>
-/// Writes the inbox's events and snapshot as versioned JSON under stable manifests (<c>inbox-opened.v1</c>, ...), so a
-/// renamed or moved CLR type still reads what the store holds. The JSON field names are the records' property names:
-/// renaming one needs a new manifest version and a reader for the old one.
+/// Writes the inbox's events and snapshot under stable, versioned manifests (<c>inbox-opened.v1</c>, ...), so a renamed
+/// or moved CLR type still reads what the store holds. The rare records are JSON whose field names are the records'
+/// property names (renaming one needs a new manifest version and a reader for the old one); a batch of messages and a
+/// snapshot, written for every message, use <see cref="InboxBinaryFormat"/> (version 2); their JSON version 1 still reads.
 /// </summary>
 public sealed class InboxSerializer : SerializerWithStringManifest
 {
@@ -16,10 +17,12 @@ public sealed class InboxSerializer : SerializerWithStringManifest
 
     private const string OpenedManifest = "inbox-opened.v1";
     private const string StoredManifest = "message-stored.v1";
-    private const string BatchManifest = "messages-stored.v1";
+    private const string BatchManifest = "messages-stored.v2";
+    private const string JsonBatchManifest = "messages-stored.v1";
     private const string ActivityManifest = "reader-activity.v1";
     private const string ExpiredManifest = "inbox-expired.v1";
-    private const string SnapshotManifest = "inbox-snapshot.v1";
+    private const string SnapshotManifest = "inbox-snapshot.v2";
+    private const string JsonSnapshotManifest = "inbox-snapshot.v1";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General);
 
@@ -45,17 +48,24 @@ public sealed class InboxSerializer : SerializerWithStringManifest
     };
 
     /// <inheritdoc />
-    public override byte[] ToBinary(object obj) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json);
+    public override byte[] ToBinary(object obj) => obj switch
+    {
+        MessagesStored batch => InboxBinaryFormat.Write(batch),
+        InboxSnapshot snapshot => InboxBinaryFormat.Write(snapshot),
+        _ => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json),
+    };
 
     /// <inheritdoc />
     public override object FromBinary(byte[] bytes, string manifest) => manifest switch
     {
         OpenedManifest => Read<InboxOpened>(bytes),
         StoredManifest => Read<MessageStored>(bytes),
-        BatchManifest => Read<MessagesStored>(bytes),
+        BatchManifest => InboxBinaryFormat.ReadBatch(bytes),
+        JsonBatchManifest => Read<MessagesStored>(bytes),
         ActivityManifest => Read<ReaderActivity>(bytes),
         ExpiredManifest => Read<InboxExpired>(bytes),
-        SnapshotManifest => Read<InboxSnapshot>(bytes),
+        SnapshotManifest => InboxBinaryFormat.ReadSnapshot(bytes),
+        JsonSnapshotManifest => Read<InboxSnapshot>(bytes),
         _ => throw new System.Runtime.Serialization.SerializationException($"InboxSerializer does not know the manifest '{manifest}'"),
     };
 
