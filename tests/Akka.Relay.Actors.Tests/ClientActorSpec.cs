@@ -158,6 +158,35 @@ public sealed class ClientActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task A_session_that_opted_in_closes_with_1011_when_its_inbox_does_not_open_in_time()
+    {
+        var session = await StartSessionAsync(DefaultSettings with { InboxOpenTimeout = TimeSpan.FromMilliseconds(300) }, new ResumeRequest(true, 0, null, null));
+
+        // The directory registered it but no InboxReaderOpened ever comes (the open request was lost).
+        var received = await session.Client.ReceiveUntilCloseAsync();
+
+        Assert.Empty(received.Messages);
+        Assert.Equal(WebSocketCloseStatus.InternalServerError, received.CloseStatus);
+        Assert.Equal("inbox unavailable; resume", received.CloseDescription);
+        await FinishServerInitiatedCloseAsync(session);
+        await session.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_session_whose_inbox_opened_in_time_stays_open_past_the_open_timeout()
+    {
+        var openTimeout = TimeSpan.FromMilliseconds(300);
+        await using var session = await StartSessionAsync(DefaultSettings with { InboxOpenTimeout = openTimeout }, new ResumeRequest(true, 0, null, null));
+        session.Actor.Tell(new InboxReaderOpened("E", 1, 0, false, Encoding.UTF8.GetBytes("{\"type\":2,\"content\":\"resume\"}")));
+        Assert.Equal("{\"type\":2,\"content\":\"resume\"}", await session.Client.ReceiveTextAsync());
+
+        // The actor is watched by the test: it must not stop, well past the timeout.
+        await ExpectNoMsgAsync(openTimeout * 3);
+        session.Actor.Tell(new SendAck(2, SendOutcome.Stored), session.Directory.Ref);
+        Assert.Equal("{\"type\":2,\"sender\":0,\"receiver\":2,\"content\":\"stored\"}", await session.Client.ReceiveTextAsync());
+    }
+
+    [Fact]
     public async Task Acks_reach_the_client_in_the_order_they_were_given()
     {
         await using var session = await StartSessionAsync();
@@ -581,23 +610,23 @@ public sealed class ClientActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     /// <summary>Starts an admitted session with its socket attached, the way the hosting layer does.</summary>
-    private async Task<Session> StartSessionAsync(ClientSettings? settings = null)
+    private async Task<Session> StartSessionAsync(ClientSettings? settings = null, ResumeRequest resume = default)
     {
-        var (actor, directory, signals) = await StartAdmittedSessionAsync(settings ?? DefaultSettings);
+        var (actor, directory, signals) = await StartAdmittedSessionAsync(settings ?? DefaultSettings, resume);
         var pair = await WebSocketPair.CreateAsync();
         actor.Tell(new AttachSocket(pair.Server));
         return new Session(actor, directory, signals, pair);
     }
 
     /// <summary>Starts a session and admits it (the directory answers Registered); no socket yet.</summary>
-    private async Task<(IActorRef Actor, TestProbe Directory, SessionSignals Signals)> StartAdmittedSessionAsync(ClientSettings settings)
+    private async Task<(IActorRef Actor, TestProbe Directory, SessionSignals Signals)> StartAdmittedSessionAsync(ClientSettings settings, ResumeRequest resume = default)
     {
         var directory = CreateTestProbe();
         var signals = new SessionSignals();
-        var actor = Sys.ActorOf(ClientActor.GetProps(UserId, directory.Ref, settings, signals));
+        var actor = Sys.ActorOf(ClientActor.GetProps(UserId, directory.Ref, settings, signals, resume: resume));
         Watch(actor);
         var register = await directory.ExpectMsgAsync<Register>(Timeout);
-        Assert.Equal(new Register(UserId, actor), register);
+        Assert.Equal(new Register(UserId, actor) { Resume = resume }, register);
         directory.Reply(new Registered(UserId));
         Assert.IsType<Admission.Accepted>(await signals.Admission.WaitAsync(Timeout));
         return (actor, directory, signals);

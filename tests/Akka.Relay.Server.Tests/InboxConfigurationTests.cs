@@ -77,6 +77,7 @@ public sealed class InboxConfigurationTests : IDisposable
     [InlineData("Relay:Inbox:MaxMessages", "0", "Relay:Inbox:MaxMessages must be at least 1 (was 0).")]
     [InlineData("Relay:Inbox:SnapshotEvery", "-1", "Relay:Inbox:SnapshotEvery must be 0 (three times MaxMessages) or more (was -1).")]
     [InlineData("Relay:Inbox:IdleExpiry", "00:00:00", "Relay:Inbox:MaxAge and IdleExpiry must be positive time spans.")]
+    [InlineData("Relay:Inbox:OpenTimeout", "00:00:00", "Relay:Inbox:AppendTimeout, OpenTimeout and PassivateAfter must be positive time spans.")]
     [InlineData("Relay:Inbox:ConnectionString", " ", "Relay:Inbox:ConnectionString must be set.")]
     [InlineData("Relay:Inbox:ShedWritesAfter", "00:00:05", "Relay:Inbox:ShedWritesAfter must be zero (off) or shorter than Relay:Inbox:AppendTimeout: refusing must come before the requester gives up.")]
     public async Task A_bad_inbox_setting_stops_the_server_with_a_clear_message(string key, string value, string message)

@@ -21,6 +21,7 @@ public sealed class ClientActor : UntypedActor, IWithTimers
 {
     private const string CloseTimerKey = "close-timeout";
     private const string ExpiryTimerKey = "credentials-expiry";
+    private const string InboxOpenTimerKey = "inbox-open";
 
     // Tokens may live for days: long waits are split into steps of at most this, each re-checked.
     private static readonly TimeSpan MaxExpiryStep = TimeSpan.FromHours(1);
@@ -110,6 +111,9 @@ public sealed class ClientActor : UntypedActor, IWithTimers
             case InboxReaderFailed failed:
                 OnReaderLost(failed.Reason);
                 break;
+            case InboxOpenTimedOut:
+                OnReaderLost($"the inbox did not open within {_settings.InboxOpenTimeout}");
+                break;
             case Terminated:
                 // The watched inbox (see OnReaderOpened) ended without a word: its node crashed or left.
                 OnReaderLost("the inbox's node went away");
@@ -189,6 +193,11 @@ public sealed class ClientActor : UntypedActor, IWithTimers
     {
         _registered = true;
         _signals.Admit(new Admission.Accepted());
+        if (_resume.OptsIn)
+        {
+            // The hub asks the inbox to open this reader right after registering it.
+            Timers.StartSingleTimer(InboxOpenTimerKey, InboxOpenTimedOut.Instance, _settings.InboxOpenTimeout);
+        }
     }
 
     private void OnRefused(RegistrationRefused refusal)
@@ -249,6 +258,7 @@ public sealed class ClientActor : UntypedActor, IWithTimers
     private void OnReaderOpened(InboxReaderOpened opened)
     {
         // The header first; the replay (at most MaxMessages, within the queue's bounds) and the live messages follow it.
+        Timers.Cancel(InboxOpenTimerKey);
         Enqueue(opened.Header, OutboundKind.System);
 
         // In a cluster the inbox may live on another node: if that node dies, its successor knows nothing of this

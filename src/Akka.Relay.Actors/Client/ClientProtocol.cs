@@ -76,6 +76,12 @@ internal sealed record ExpiryDue
     public static readonly ExpiryDue Instance = new();
 }
 
+/// <summary>Timer tick: a session that opted in got no <c>InboxReaderOpened</c> in time.</summary>
+internal sealed record InboxOpenTimedOut
+{
+    public static readonly InboxOpenTimedOut Instance = new();
+}
+
 /// <summary>Timer tick: the close handshake did not finish in time.</summary>
 internal sealed record CloseTimedOut
 {

@@ -21,6 +21,13 @@ public sealed record ClientSettings(int MaxMessageBytes, int OutboundQueueCapaci
     /// </summary>
     public long OutboundQueueMaxBytes { get; init; }
 
+    /// <summary>
+    /// How long a session that opted in (protocol 1.1) waits for its inbox to open once it is registered; then it closes
+    /// with 1011, so that its client tries again instead of waiting for a header that will not come (an open request can
+    /// be lost while the inbox restarts after a store failure, or with the node it was on).
+    /// </summary>
+    public TimeSpan InboxOpenTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The queue's byte bound in effect (<see cref="OutboundQueueMaxBytes"/>, or its default).</summary>
     public long EffectiveOutboundQueueMaxBytes => OutboundQueueMaxBytes > 0 ? OutboundQueueMaxBytes : 2L * OutboundQueueCapacity * MaxMessageBytes;
 }

@@ -35,6 +35,9 @@ public sealed class RelayInboxOptions
     /// <summary>How long a SEND to a user with an inbox waits for the store before it is answered <c>error: inbox unavailable</c>.</summary>
     public TimeSpan AppendTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long a session that opted in waits for its inbox to open (the resume header) before it is closed with 1011.</summary>
+    public TimeSpan OpenTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>While an inbox's oldest write in flight is older than this, new messages to it are refused unwritten (zero: never).</summary>
     public TimeSpan ShedWritesAfter { get; set; } = TimeSpan.FromSeconds(2);
 

@@ -29,9 +29,9 @@ public sealed class RelayInboxOptionsValidator(IOptions<RelayClusterOptions> clu
             failures.Add("Relay:Inbox:MaxAge and IdleExpiry must be positive time spans.");
         }
 
-        if (options.AppendTimeout <= TimeSpan.Zero || options.PassivateAfter <= TimeSpan.Zero)
+        if (options.AppendTimeout <= TimeSpan.Zero || options.PassivateAfter <= TimeSpan.Zero || options.OpenTimeout <= TimeSpan.Zero)
         {
-            failures.Add("Relay:Inbox:AppendTimeout and PassivateAfter must be positive time spans.");
+            failures.Add("Relay:Inbox:AppendTimeout, OpenTimeout and PassivateAfter must be positive time spans.");
         }
 
         if (options.ShedWritesAfter < TimeSpan.Zero || (options.ShedWritesAfter > TimeSpan.Zero && options.ShedWritesAfter >= options.AppendTimeout))

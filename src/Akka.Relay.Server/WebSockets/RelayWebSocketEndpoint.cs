@@ -67,6 +67,7 @@ public sealed class RelayWebSocketEndpoint
             MaxUnansweredSends = options.Value.MaxUnansweredSends,
             SlowConsumerTimeout = options.Value.SlowConsumerTimeout,
             OutboundQueueMaxBytes = options.Value.OutboundQueueMaxBytes,
+            InboxOpenTimeout = inbox.Value.OpenTimeout,
         });
         _logger = logger;
         _metrics = metrics;
