@@ -187,6 +187,42 @@ public sealed class ClientActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task A_session_that_opted_in_gets_its_resume_header_first_and_what_came_before_it_after()
+    {
+        await using var session = await StartSessionAsync(resume: new ResumeRequest(true, 0, null, null));
+        var broadcast = Encoding.UTF8.GetBytes("{\"type\":3,\"sender\":9,\"content\":\"early\"}");
+
+        // A broadcast and an answer reach the session before its inbox has opened.
+        session.Actor.Tell(new Deliver(broadcast) { Broadcast = true });
+        session.Actor.Tell(new SendAck(2, SendOutcome.Stored), session.Directory.Ref);
+        session.Actor.Tell(new InboxReaderOpened("E", 1, 1, false, Encoding.UTF8.GetBytes("{\"type\":2,\"content\":\"resume\"}")));
+        session.Actor.Tell(new InboxDelivery(1, Encoding.UTF8.GetBytes("{\"seq\":1,\"type\":1}")));
+
+        Assert.Equal("{\"type\":2,\"content\":\"resume\"}", await session.Client.ReceiveTextAsync());
+        Assert.Equal("{\"type\":3,\"sender\":9,\"content\":\"early\"}", await session.Client.ReceiveTextAsync());
+        Assert.Equal("{\"type\":2,\"sender\":0,\"receiver\":2,\"content\":\"stored\"}", await session.Client.ReceiveTextAsync());
+        Assert.Equal("{\"seq\":1,\"type\":1}", await session.Client.ReceiveTextAsync());
+    }
+
+    [Fact]
+    public async Task A_session_that_opted_in_closes_with_1011_when_more_waits_for_its_header_than_its_queue_holds()
+    {
+        var session = await StartSessionAsync(DefaultSettings with { OutboundQueueCapacity = 2 }, new ResumeRequest(true, 0, null, null));
+        var broadcast = Encoding.UTF8.GetBytes("{\"type\":3,\"sender\":9,\"content\":\"early\"}");
+
+        for (var i = 0; i < 3; i++)
+        {
+            session.Actor.Tell(new Deliver(broadcast) { Broadcast = true });
+        }
+
+        var received = await session.Client.ReceiveUntilCloseAsync();
+        Assert.Empty(received.Messages);
+        Assert.Equal(WebSocketCloseStatus.InternalServerError, received.CloseStatus);
+        await FinishServerInitiatedCloseAsync(session);
+        await session.DisposeAsync();
+    }
+
+    [Fact]
     public async Task Acks_reach_the_client_in_the_order_they_were_given()
     {
         await using var session = await StartSessionAsync();

@@ -42,6 +42,10 @@ public sealed class ClientActor : UntypedActor, IWithTimers
     private bool _pumpsStopped;
     private DateTimeOffset? _expiresAt;
 
+    // Protocol 9.2: a session that opted in gets its resume header as its first frame; what comes for it before the
+    // header (a broadcast, an answer to an early SEND) waits here, in order, and follows the header. Null otherwise.
+    private List<(byte[] Payload, OutboundKind Kind, bool ReturnsCredit)>? _beforeHeader;
+
     /// <summary>Creates the session actor for <paramref name="userId"/>; its name is the session id its log lines carry.</summary>
     public ClientActor(ulong userId, IActorRef hub, ClientSettings settings, SessionSignals signals, RelayMetrics? metrics = null, ResumeRequest resume = default)
     {
@@ -53,6 +57,7 @@ public sealed class ClientActor : UntypedActor, IWithTimers
         _metrics = metrics;
         _sendCredit = new SendCredit(settings.MaxUnansweredSends);
         _outbox = new Outbox(settings, _sendCredit, metrics);
+        _beforeHeader = resume.OptsIn ? [] : null;
     }
 
     /// <inheritdoc />
@@ -257,9 +262,17 @@ public sealed class ClientActor : UntypedActor, IWithTimers
 
     private void OnReaderOpened(InboxReaderOpened opened)
     {
-        // The header first; the replay (at most MaxMessages, within the queue's bounds) and the live messages follow it.
+        // The header first; what waited for it, then the replay (at most MaxMessages, within the queue's bounds) and the
+        // live messages follow it.
         Timers.Cancel(InboxOpenTimerKey);
+        var waited = _beforeHeader;
+        _beforeHeader = null;
         Enqueue(opened.Header, OutboundKind.System);
+        foreach (var (payload, kind, returnsCredit) in waited ?? [])
+        {
+            Enqueue(payload, kind, returnsCredit);
+        }
+
 
         // In a cluster the inbox may live on another node: if that node dies, its successor knows nothing of this
         // reader, so the session closes and its client resumes (getting what was stored meanwhile, once).
@@ -318,6 +331,19 @@ public sealed class ClientActor : UntypedActor, IWithTimers
         if (_closing)
         {
             return false;
+        }
+
+        if (_beforeHeader is not null)
+        {
+            if (_beforeHeader.Count >= _settings.OutboundQueueCapacity)
+            {
+                Log.Warning("Session {SessionId} of user {UserId}: {Waiting} messages wait for an inbox that has not opened: closing it", SessionId, _userId, _beforeHeader.Count);
+                BeginClose(CloseSession.InboxLost);
+                return false;
+            }
+
+            _beforeHeader.Add((payload, kind, returnsCredit));
+            return true;
         }
 
         if (!_outbox.TryEnqueue(payload, returnsCredit))
