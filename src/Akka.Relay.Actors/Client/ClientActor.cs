@@ -227,15 +227,16 @@ public sealed class ClientActor : UntypedActor, IWithTimers
             Timers.StartSingleTimer(CloseTimerKey, CloseTimedOut.Instance, _settings.CloseTimeout);
         }
 
-        Task.WhenAll(readPump, writePump).ContinueWith(
-            _ =>
-            {
-                signals.Complete();
-                self.Tell(PumpsStopped.Instance);
-            },
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
+        _ = AwaitPumpsAsync(readPump, writePump, signals, self);
+    }
+
+    // One small state machine per session instead of WhenAll plus a continuation: an idle session waits here.
+    private static async Task AwaitPumpsAsync(Task readPump, Task writePump, SessionSignals signals, IActorRef self)
+    {
+        await readPump.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await writePump.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        signals.Complete();
+        self.Tell(PumpsStopped.Instance);
     }
 
     private void Route(object message)

@@ -16,16 +16,20 @@ public abstract record Admission
 /// </summary>
 public sealed class SessionSignals
 {
-    private readonly TaskCompletionSource<Admission> _admission = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Dropped once the endpoint has seen it (AdmissionSeen): an idle session keeps no finished task of its start.
+    private TaskCompletionSource<Admission>? _admission = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Completes when the hub accepted or refused the session.</summary>
-    public Task<Admission> Admission => _admission.Task;
+    public Task<Admission> Admission => _admission?.Task ?? throw new InvalidOperationException("The admission was seen already.");
 
     /// <summary>Completes once the socket will never be touched again (both pumps ended, or never started).</summary>
     public Task Completion => _completion.Task;
 
-    internal void Admit(Admission admission) => _admission.TrySetResult(admission);
+    internal void Admit(Admission admission) => _admission?.TrySetResult(admission);
+
+    /// <summary>The admission has been read: nothing will ask for it again.</summary>
+    public void AdmissionSeen() => _admission = null;
 
     internal void Complete() => _completion.TrySetResult();
 }

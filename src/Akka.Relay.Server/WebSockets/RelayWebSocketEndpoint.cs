@@ -80,8 +80,23 @@ public sealed class RelayWebSocketEndpoint
     internal async Task RunAsync(IHandshakeExchange exchange)
     {
         // Only what the session needs is kept while it lasts: the handshake's request, checks and log scope are
-        // left behind in OpenAsync (an idle session is mostly waiting here).
-        if (await OpenAsync(exchange) is not { } session)
+        // left behind in OpenAsync (an idle session is mostly waiting here), and the exchange itself is let go.
+        OpenSession? opened;
+        try
+        {
+            opened = await OpenAsync(exchange);
+        }
+        finally
+        {
+            if (exchange is IAsyncDisposable disposable)
+            {
+                await disposable.DisposeAsync();
+            }
+
+            exchange = null!;
+        }
+
+        if (opened is not { } session)
         {
             return;
         }
@@ -220,6 +235,7 @@ public sealed class RelayWebSocketEndpoint
         try
         {
             admission = await signals.Admission.WaitAsync(_options.Value.AdmissionTimeout, exchange.Aborted);
+            signals.AdmissionSeen();
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {

@@ -74,10 +74,8 @@ public sealed class UpgradeBelowHttp
             return;
         }
 
-        await using (handshake)
-        {
-            await _endpoint.RunAsync(handshake);
-        }
+        // The endpoint disposes the handshake once it is answered: an idle session keeps nothing of it.
+        await _endpoint.RunAsync(handshake);
     }
 
     /// <summary>
