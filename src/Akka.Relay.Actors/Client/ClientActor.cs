@@ -274,7 +274,6 @@ public sealed class ClientActor : UntypedActor, IWithTimers
             Enqueue(payload, kind, returnsCredit);
         }
 
-
         // In a cluster the inbox may live on another node: if that node dies, its successor knows nothing of this
         // reader, so the session closes and its client resumes (getting what was stored meanwhile, once).
         Context.Watch(Sender);

@@ -14,6 +14,7 @@ public sealed class InboxReadJournalProvider(ExtendedActorSystem system, Config 
     public IReadJournal GetReadJournal()
     {
         var journal = config.GetString("journal-plugin", "akka.persistence.journal.relay");
-        return new InboxReadJournal(JournalStoreSettings.From(system.Settings.Config.GetConfig(journal)).CreateStore());
+        // The journal's own read connections (shared with the snapshot store, closed with the actor system).
+        return new InboxReadJournal(InboxStorage.For(system, JournalStoreSettings.From(system.Settings.Config.GetConfig(journal))).Reads);
     }
 }

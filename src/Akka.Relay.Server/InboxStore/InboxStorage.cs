@@ -4,7 +4,7 @@ using Akka.Actor;
 namespace Akka.Relay.Server.InboxStore;
 
 /// <summary>
-/// The stores of one actor system's inbox journal, shared by its journal and its snapshot store: one
+/// The stores of one actor system's inbox journal, shared by its journal, its snapshot store and its read journal: one
 /// <see cref="JournalWriter"/> per database, so that a snapshot is committed by the same writer as the events (SQLite
 /// allows one writer at a time; a second one made every inbox wait for the lock), and one pool for the reads.
 /// </summary>
