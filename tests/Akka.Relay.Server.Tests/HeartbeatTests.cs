@@ -86,6 +86,51 @@ public sealed class HeartbeatTests
         await Probe.RoundTripAsync(pinger, pingerId, peer, peerId, "yes, my pings were answered");
     }
 
+    /// <summary>
+    /// Each timer callback checks a slice of the sessions (five per tick with these settings): dozens of silent
+    /// sessions span every slice, and every one of them is dropped while the reading ones stay.
+    /// </summary>
+    [Fact]
+    public async Task Every_silent_session_is_dropped_whichever_slice_of_the_heartbeat_it_is_in()
+    {
+        await using var server = await StartAsync();
+        var (peerId, readerId) = (Ids.Next(), Ids.Next());
+        await using var peer = await server.ConnectAsync(peerId);
+        await using var reader = await server.ConnectAsync(readerId);
+        var silent = new List<TestClient>();
+        try
+        {
+            for (var i = 0; i < 30; i++)
+            {
+                silent.Add(await server.ConnectWithoutReadingAsync(Ids.Next()));
+            }
+
+            Assert.Equal(32, (await server.GetHubStatsAsync()).Sessions);
+            var watch = Stopwatch.StartNew();
+            using var timer = new PeriodicTimer(Probe.PollInterval);
+            for (var i = 0; (await server.GetHubStatsAsync()).Sessions > 2; i++)
+            {
+                Assert.True(watch.Elapsed < DropDeadline, $"{(await server.GetHubStatsAsync()).Sessions - 2} silent sessions were still registered after {watch.Elapsed}");
+                await Probe.RoundTripAsync(peer, peerId, reader, readerId, "meanwhile " + i);
+                await timer.WaitForNextTickAsync();
+            }
+
+            foreach (var client in silent)
+            {
+                Assert.True((await client.ReceiveEndAsync()).IsEnd);
+            }
+
+            await Probe.RoundTripAsync(reader, readerId, peer, peerId, "still here");
+        }
+        finally
+        {
+            foreach (var client in silent)
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+
     [Fact]
     public async Task A_client_that_stops_reading_is_dropped_and_unregistered_while_its_other_session_stays()
     {
