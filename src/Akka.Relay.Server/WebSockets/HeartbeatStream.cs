@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Net.WebSockets;
 
 namespace Akka.Relay.Server.WebSockets;
@@ -158,6 +159,9 @@ internal sealed class HeartbeatStream : DuplexStream
     }
 
     /// <inheritdoc />
+    // Pooled: an idle session's read is answered by a Pong every ping interval and a new read starts; without the pool
+    // each one left its state machine as garbage in gen2 and allocated a new one that lived on there.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var read = await _inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
