@@ -1,5 +1,7 @@
-using System.Runtime.CompilerServices;
+using System.Buffers;
+using System.IO.Pipelines;
 using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
 
 namespace Akka.Relay.Server.WebSockets;
 
@@ -7,7 +9,9 @@ namespace Akka.Relay.Server.WebSockets;
 /// The transport under one session's <see cref="WebSocket"/>: passes bytes through, notes when the client last
 /// sent anything and whether it answered the last ping with a Pong, and writes the pings the shared
 /// <see cref="HeartbeatScheduler"/> asks for between the WebSocket's own frames. It replaces the WebSocket's
-/// own keep-alive, which is a timer per socket firing every quarter of the ping interval.
+/// own keep-alive, which is a timer per socket firing every quarter of the ping interval. Below HTTP it runs on the
+/// connection's pipes themselves (bytes a client sent right behind its handshake included); after an upgrade through
+/// ASP.NET, on the upgraded stream.
 /// </summary>
 internal sealed class HeartbeatStream : DuplexStream
 {
@@ -17,7 +21,11 @@ internal sealed class HeartbeatStream : DuplexStream
     private const byte PongOpcode = 0xA;
     private const byte CloseOpcode = 0x8;
 
-    private readonly Stream _inner;
+    // Exactly one transport: a connection's pipes (below HTTP) or a stream (an upgrade through ASP.NET). Reading the
+    // pipe here rather than through a stream over it leaves an idle session one pending read, not two.
+    private readonly Stream? _inner;
+    private readonly PipeReader? _input;
+    private readonly PipeWriter? _output;
 
     // Neither Kestrel's upgraded stream nor a connection's transport drops the connection on Dispose (they cannot tell
     // a close from an abort): an aborted socket aborts the connection, as ASP.NET's own accept does.
@@ -50,6 +58,17 @@ internal sealed class HeartbeatStream : DuplexStream
     public HeartbeatStream(Stream inner, Action abort)
     {
         _inner = inner;
+        _abort = abort;
+    }
+
+    /// <summary>
+    /// Runs on <paramref name="transport"/>, the pipes of a connection that <paramref name="abort"/> drops. Disposing
+    /// the stream leaves the pipes alone: the connection ends when its handler returns.
+    /// </summary>
+    public HeartbeatStream(IDuplexPipe transport, Action abort)
+    {
+        _input = transport.Input;
+        _output = transport.Output;
         _abort = abort;
     }
 
@@ -124,7 +143,7 @@ internal sealed class HeartbeatStream : DuplexStream
             }
 
             _pingOwed = false;
-            write = _inner.WriteAsync(PingFrame);
+            write = WriteTransportAsync(PingFrame, CancellationToken.None);
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
         {
@@ -159,19 +178,56 @@ internal sealed class HeartbeatStream : DuplexStream
     }
 
     /// <inheritdoc />
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        _input is { } input ? ReadPipeAsync(input, buffer, cancellationToken) : ReadStreamAsync(_inner!, buffer, cancellationToken);
+
     // Pooled: an idle session's read is answered by a Pong every ping interval and a new read starts; without the pool
     // each one left its state machine as garbage in gen2 and allocated a new one that lived on there.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    private async ValueTask<int> ReadStreamAsync(Stream inner, Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        var read = await _inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
         Received(buffer.Span[..read]);
         return read;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> ReadPipeAsync(PipeReader input, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var data = result.Buffer;
+            if (!data.IsEmpty)
+            {
+                var count = (int)Math.Min(data.Length, buffer.Length);
+                var taken = data.Slice(0, count);
+                taken.CopyTo(buffer.Span);
+                input.AdvanceTo(taken.End);
+                Received(buffer.Span[..count]);
+                return count;
+            }
+
+            input.AdvanceTo(data.End);
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                return 0;
+            }
+        }
     }
 
     /// <inheritdoc />
     public override int Read(Span<byte> buffer)
     {
+        if (_inner is null)
+        {
+            // The WebSocket only reads asynchronously; a blocking read on the pipes goes through the same path.
+            var copy = new byte[buffer.Length];
+            var count = ReadAsync(copy).AsTask().GetAwaiter().GetResult();
+            copy.AsSpan(0, count).CopyTo(buffer);
+            return count;
+        }
+
         var read = _inner.Read(buffer);
         Received(buffer[..read]);
         return read;
@@ -192,11 +248,11 @@ internal sealed class HeartbeatStream : DuplexStream
                 _closing = true;
             }
 
-            await _inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            await WriteTransportAsync(buffer, cancellationToken).ConfigureAwait(false);
             if (_pingOwed && !_closing)
             {
                 _pingOwed = false;
-                await _inner.WriteAsync(PingFrame, cancellationToken).ConfigureAwait(false);
+                await WriteTransportAsync(PingFrame, cancellationToken).ConfigureAwait(false);
             }
         }
         finally
@@ -211,12 +267,33 @@ internal sealed class HeartbeatStream : DuplexStream
         await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await _inner.FlushAsync(cancellationToken).ConfigureAwait(false);
+            if (_output is { } output)
+            {
+                await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await _inner!.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
         finally
         {
             _writeGate.Release();
         }
+    }
+
+    /// <summary>Writes to the transport and, on the pipes, flushes: the WebSocket writes each frame in one call.</summary>
+    private ValueTask WriteTransportAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        if (_output is null)
+        {
+            return _inner!.WriteAsync(data, cancellationToken);
+        }
+
+        var flush = _output.WriteAsync(data, cancellationToken);
+        return flush.IsCompletedSuccessfully ? default : AwaitFlushAsync(flush);
+
+        static async ValueTask AwaitFlushAsync(ValueTask<FlushResult> flush) => await flush.ConfigureAwait(false);
     }
 
 
@@ -227,7 +304,7 @@ internal sealed class HeartbeatStream : DuplexStream
         {
             _closing = true;
             AbortIfAborted();
-            _inner.Dispose();
+            _inner?.Dispose();
         }
 
         base.Dispose(disposing);
@@ -238,7 +315,11 @@ internal sealed class HeartbeatStream : DuplexStream
     {
         _closing = true;
         AbortIfAborted();
-        await _inner.DisposeAsync().ConfigureAwait(false);
+        if (_inner is not null)
+        {
+            await _inner.DisposeAsync().ConfigureAwait(false);
+        }
+
         await base.DisposeAsync().ConfigureAwait(false);
     }
 

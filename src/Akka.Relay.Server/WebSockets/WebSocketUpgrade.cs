@@ -58,7 +58,7 @@ public sealed class WebSocketUpgrade
         headers.Upgrade = "websocket";
         headers.SecWebSocketAccept = AcceptKey(context.Request.Headers.SecWebSocketKey.ToString());
         var transport = await upgrade.UpgradeAsync();
-        var (socket, heartbeat) = Open(transport, context.Abort);
+        var (socket, heartbeat) = Open(new HeartbeatStream(transport, context.Abort));
         return (socket, heartbeat);
     }
 
@@ -71,12 +71,11 @@ public sealed class WebSocketUpgrade
         var output = connection.Transport.Output;
         var head = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: " + AcceptKey(key) + "\r\n\r\n";
         await output.WriteAsync(Encoding.ASCII.GetBytes(head), connection.ConnectionClosed);
-        return Open(new DuplexPipeStream(connection.Transport), connection.Abort);
+        return Open(new HeartbeatStream(connection.Transport, connection.Abort));
     }
 
-    private (WebSocket Socket, HeartbeatStream Heartbeat) Open(Stream transport, Action abort)
+    private (WebSocket Socket, HeartbeatStream Heartbeat) Open(HeartbeatStream stream)
     {
-        var stream = new HeartbeatStream(transport, abort);
         var socket = WebSocket.CreateFromStream(stream, CreationOptions);
         stream.Attach(socket);
         _heartbeats.Add(stream);
