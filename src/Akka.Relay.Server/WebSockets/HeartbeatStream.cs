@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
+using Microsoft.AspNetCore.Connections;
 
 namespace Akka.Relay.Server.WebSockets;
 
@@ -29,7 +30,9 @@ internal sealed class HeartbeatStream : DuplexStream
 
     // Neither Kestrel's upgraded stream nor a connection's transport drops the connection on Dispose (they cannot tell
     // a close from an abort): an aborted socket aborts the connection, as ASP.NET's own accept does.
-    private readonly Action _abort;
+    // One of the two: below HTTP the connection itself (no delegate per session), else ASP.NET's abort.
+    private readonly ConnectionContext? _connection;
+    private readonly Action? _abort;
 
     // Every write (the WebSocket's frames and our pings) goes through this gate: the transport takes one at a time,
     // and a ping must never land inside a frame.
@@ -62,14 +65,14 @@ internal sealed class HeartbeatStream : DuplexStream
     }
 
     /// <summary>
-    /// Runs on <paramref name="transport"/>, the pipes of a connection that <paramref name="abort"/> drops. Disposing
-    /// the stream leaves the pipes alone: the connection ends when its handler returns.
+    /// Runs on the pipes of <paramref name="connection"/>. Disposing the stream leaves the pipes alone: the connection
+    /// ends when its handler returns.
     /// </summary>
-    public HeartbeatStream(IDuplexPipe transport, Action abort)
+    public HeartbeatStream(ConnectionContext connection)
     {
-        _input = transport.Input;
-        _output = transport.Output;
-        _abort = abort;
+        _connection = connection;
+        _input = connection.Transport.Input;
+        _output = connection.Transport.Output;
     }
 
     private enum ScanState : byte
@@ -328,7 +331,14 @@ internal sealed class HeartbeatStream : DuplexStream
         // The WebSocket disposes its stream when it is aborted (a missed Pong, the close timeout): drop the connection.
         if (_socket?.State == WebSocketState.Aborted)
         {
-            _abort();
+            if (_connection is not null)
+            {
+                _connection.Abort();
+            }
+            else
+            {
+                _abort!();
+            }
         }
     }
 

@@ -74,29 +74,9 @@ public sealed class RelayWebSocketEndpoint
     }
 
     /// <summary>Handles one handshake that came through ASP.NET's pipeline and, when it is accepted, the whole session.</summary>
-    public Task HandleAsync(HttpContext context) => RunAsync(new HttpHandshake(context, _upgrade));
-
-    /// <summary>Checks one handshake, answers it, and when it is accepted runs the whole session; returns when the socket will not be touched again.</summary>
-    internal async Task RunAsync(IHandshakeExchange exchange)
+    public async Task HandleAsync(HttpContext context)
     {
-        // Only what the session needs is kept while it lasts: the handshake's request, checks and log scope are
-        // left behind in OpenAsync (an idle session is mostly waiting here), and the exchange itself is let go.
-        OpenSession? opened;
-        try
-        {
-            opened = await OpenAsync(exchange);
-        }
-        finally
-        {
-            if (exchange is IAsyncDisposable disposable)
-            {
-                await disposable.DisposeAsync();
-            }
-
-            exchange = null!;
-        }
-
-        if (opened is not { } session)
+        if (await AnswerAsync(new HttpHandshake(context, _upgrade)) is not { } session)
         {
             return;
         }
@@ -108,10 +88,36 @@ public sealed class RelayWebSocketEndpoint
         }
         finally
         {
-            _upgrade.Release(session.Heartbeat);
-            session.NodeSlot.Dispose();
+            Ended(session);
         }
+    }
 
+    /// <summary>
+    /// Checks one handshake and answers it: the session when it was accepted, whose end the caller awaits
+    /// (<see cref="OpenSession.Signals"/>) and then reports with <see cref="Ended"/>. The exchange is disposed either way.
+    /// </summary>
+    internal async Task<OpenSession?> AnswerAsync(IHandshakeExchange exchange)
+    {
+        // Only what the session needs is kept while it lasts: the handshake's request, checks and log scope are
+        // left behind in OpenAsync, and the exchange is disposed here, so an idle session's caller holds neither.
+        try
+        {
+            return await OpenAsync(exchange);
+        }
+        finally
+        {
+            if (exchange is IAsyncDisposable disposable)
+            {
+                await disposable.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>A session's socket will not be touched again: stops its pings and gives back its node slot.</summary>
+    internal void Ended(OpenSession session)
+    {
+        _upgrade.Release(session.Heartbeat);
+        session.NodeSlot.Dispose();
         _logger.LogDebug("Session {SessionId} of user {UserId} closed ({CloseStatus})", session.SessionId, session.UserId, session.Socket.CloseStatus);
     }
 
@@ -145,7 +151,7 @@ public sealed class RelayWebSocketEndpoint
             return null;
         }
 
-        // The slot is given back once the session's socket is done (by RunAsync), or here when there is no session.
+        // The slot is given back once the session's socket is done (by Ended), or here when there is no session.
         try
         {
             var signals = new SessionSignals();
@@ -322,5 +328,5 @@ public sealed class RelayWebSocketEndpoint
     }
 
     /// <summary>What a running session keeps of its handshake.</summary>
-    private sealed record OpenSession(string SessionId, ulong UserId, WebSocket Socket, HeartbeatStream? Heartbeat, SessionSignals Signals, IDisposable NodeSlot);
+    internal sealed record OpenSession(string SessionId, ulong UserId, WebSocket Socket, HeartbeatStream? Heartbeat, SessionSignals Signals, IDisposable NodeSlot);
 }

@@ -74,8 +74,24 @@ public sealed class UpgradeBelowHttp
             return;
         }
 
-        // The endpoint disposes the handshake once it is answered: an idle session keeps nothing of it.
-        await _endpoint.RunAsync(handshake);
+        // The endpoint disposes the handshake once it is answered, and the session is awaited here rather than in a
+        // method of the endpoint: an idle session waits in this one state machine, which keeps nothing of the handshake.
+        var answering = _endpoint.AnswerAsync(handshake);
+        handshake = null;
+        if (await answering is not { } session)
+        {
+            return;
+        }
+
+        // Returning ends the connection, so wait until both pumps have ended.
+        try
+        {
+            await session.Signals.Completion;
+        }
+        finally
+        {
+            _endpoint.Ended(session);
+        }
     }
 
     /// <summary>

@@ -71,7 +71,7 @@ public sealed class WebSocketUpgrade
         var output = connection.Transport.Output;
         var head = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: " + AcceptKey(key) + "\r\n\r\n";
         await output.WriteAsync(Encoding.ASCII.GetBytes(head), connection.ConnectionClosed);
-        return Open(new HeartbeatStream(connection.Transport, connection.Abort));
+        return Open(new HeartbeatStream(connection));
     }
 
     private (WebSocket Socket, HeartbeatStream Heartbeat) Open(HeartbeatStream stream)
