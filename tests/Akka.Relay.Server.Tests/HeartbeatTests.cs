@@ -47,6 +47,22 @@ public sealed class HeartbeatTests
         Assert.True(end.IsEnd);
     }
 
+    /// <summary>
+    /// Waits (at most <see cref="DropDeadline"/>) until only <paramref name="sessions"/> sessions are registered,
+    /// checking meanwhile that <paramref name="reader"/> keeps receiving from <paramref name="peer"/>.
+    /// </summary>
+    private static async Task UntilSessionsLeftAsync(RelayServer server, int sessions, TestClient peer, ulong peerId, TestClient reader, ulong readerId)
+    {
+        var watch = Stopwatch.StartNew();
+        using var timer = new PeriodicTimer(Probe.PollInterval);
+        for (var i = 0; (await server.GetHubStatsAsync()).Sessions is var left && left > sessions; i++)
+        {
+            Assert.True(watch.Elapsed < DropDeadline, $"{left - sessions} silent sessions were still registered after {watch.Elapsed}");
+            await Probe.RoundTripAsync(peer, peerId, reader, readerId, "meanwhile " + i);
+            await timer.WaitForNextTickAsync();
+        }
+    }
+
     [Fact]
     public async Task A_client_that_reads_survives_many_ping_intervals_while_a_silent_one_is_dropped()
     {
@@ -106,14 +122,7 @@ public sealed class HeartbeatTests
             }
 
             Assert.Equal(32, (await server.GetHubStatsAsync()).Sessions);
-            var watch = Stopwatch.StartNew();
-            using var timer = new PeriodicTimer(Probe.PollInterval);
-            for (var i = 0; (await server.GetHubStatsAsync()).Sessions > 2; i++)
-            {
-                Assert.True(watch.Elapsed < DropDeadline, $"{(await server.GetHubStatsAsync()).Sessions - 2} silent sessions were still registered after {watch.Elapsed}");
-                await Probe.RoundTripAsync(peer, peerId, reader, readerId, "meanwhile " + i);
-                await timer.WaitForNextTickAsync();
-            }
+            await UntilSessionsLeftAsync(server, 2, peer, peerId, reader, readerId);
 
             foreach (var client in silent)
             {
@@ -148,14 +157,7 @@ public sealed class HeartbeatTests
         Assert.Equal(new Actors.Hub.HubStats(2, 3), await server.GetHubStatsAsync());
 
         // Wait until the non-reading session is dropped; the reading one keeps receiving meanwhile.
-        var watch = Stopwatch.StartNew();
-        using var timer = new PeriodicTimer(Probe.PollInterval);
-        for (var i = 0; (await server.GetHubStatsAsync()).Sessions > 2; i++)
-        {
-            Assert.True(watch.Elapsed < DropDeadline, $"the silent session was still registered after {watch.Elapsed}");
-            await Probe.RoundTripAsync(peer, peerId, reading, userId, "meanwhile " + i);
-            await timer.WaitForNextTickAsync();
-        }
+        await UntilSessionsLeftAsync(server, 2, peer, peerId, reading, userId);
 
         Assert.Equal(new Actors.Hub.HubStats(2, 2), await server.GetHubStatsAsync());
         var end = await stalled.ReceiveEndAsync();
