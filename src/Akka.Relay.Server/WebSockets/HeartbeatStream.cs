@@ -29,8 +29,8 @@ internal sealed class HeartbeatStream : DuplexStream
     private readonly PipeWriter? _output;
 
     // Neither Kestrel's upgraded stream nor a connection's transport drops the connection on Dispose (they cannot tell
-    // a close from an abort): an aborted socket aborts the connection, as ASP.NET's own accept does.
-    // One of the two: below HTTP the connection itself (no delegate per session), else ASP.NET's abort.
+    // a close from an abort): an aborted socket aborts the connection, as ASP.NET's own accept does. One of the two:
+    // below HTTP the connection itself (no delegate per session), after an upgrade through ASP.NET its abort.
     private readonly ConnectionContext? _connection;
     private readonly Action? _abort;
 
@@ -184,8 +184,8 @@ internal sealed class HeartbeatStream : DuplexStream
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
         _input is { } input ? ReadPipeAsync(input, buffer, cancellationToken) : ReadStreamAsync(_inner!, buffer, cancellationToken);
 
-    // Pooled: an idle session's read is answered by a Pong every ping interval and a new read starts; without the pool
-    // each one left its state machine as garbage in gen2 and allocated a new one that lived on there.
+    // Both reads are pooled: an idle session's read is answered by a Pong every ping interval and a new read starts;
+    // without the pool each one left its state machine as garbage in gen2 and allocated a new one that lived on there.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadStreamAsync(Stream inner, Memory<byte> buffer, CancellationToken cancellationToken)
     {
