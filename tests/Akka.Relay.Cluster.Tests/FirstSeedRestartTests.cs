@@ -41,7 +41,9 @@ public sealed class FirstSeedRestartTests
         await using var cluster = await ProcessCluster.StartAsync(
             3,
             ("Relay__Cluster__MinMembers", "2"),
-            ("Relay__MaxSessionsPerUser", "1"));
+            ("Relay__MaxSessionsPerUser", "1"),
+            // The probes wait for the killed seed's shards as long as the window, so the hubs must not give up first.
+            ("Relay__Cluster__SendGiveUpTimeout", Window.ToString("c")));
         var nodes = cluster.Nodes;
         var (node1, node2, node3) = (cluster.Node(0), cluster.Node(1), cluster.Node(2));
         foreach (var node in nodes)

@@ -89,7 +89,9 @@ public static class ProcessProbes
                 return (clock.Elapsed, longest);
             }
 
-            Assert.Equal(Wire.SuccessSend(userId), ack);
+            Assert.True(
+                ack == Wire.SuccessSend(userId),
+                $"user {userId}: a SEND at {sent.TotalSeconds:F1} s after the kill was answered {ack} at {clock.Elapsed.TotalSeconds:F1} s (only 'success send' or 'not online' may come)\n{logOf.Log}");
             await timer.WaitForNextTickAsync();
         }
     }
