@@ -102,6 +102,34 @@ public sealed class UpgradeBelowHttpTests : IClassFixture<ServerFixture>
     }
 
     [Fact]
+    public async Task A_key_that_is_not_24_characters_of_base64_is_refused_with_400_and_the_relay_keeps_serving()
+    {
+        var (a, b) = (Ids.Next(), Ids.Next());
+        await using var alice = await _server.ConnectAsync(a);
+        // 16 bytes once the whitespace Convert.FromBase64String skips is dropped, but RFC 6455's key is exactly the
+        // 24 characters of their base64, and this one is hundreds long.
+        var padded = string.Join(new string(' ', 40), Key().Chunk(4).Select(c => new string(c)));
+        var request = Encoding.ASCII.GetBytes(
+            $"GET /ws/{b} HTTP/1.1\r\nHost: {_server.BaseUri.Authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {padded}\r\nSec-WebSocket-Version: 13\r\n\r\n");
+
+        // As a connection's first request (below HTTP), and after another request on a kept-alive one (ASP.NET's).
+        await using var raw = await RawWebSocket.ConnectTcpAsync(_server.BaseUri);
+        await raw.SendRawAsync(request);
+        var (header, body) = await raw.ReadHttpResponseAsync();
+        Assert.StartsWith("HTTP/1.1 400", header, StringComparison.Ordinal);
+        Assert.Contains("Sec-WebSocket-Key", body, StringComparison.Ordinal);
+
+        await using var kept = await RawWebSocket.ConnectTcpAsync(_server.BaseUri);
+        await kept.SendRawAsync(Encoding.ASCII.GetBytes($"GET /healthz HTTP/1.1\r\nHost: {_server.BaseUri.Authority}\r\n\r\n"));
+        Assert.StartsWith("HTTP/1.1 200", (await kept.ReadHttpResponseAsync()).Header, StringComparison.Ordinal);
+        await kept.SendRawAsync(request);
+        Assert.StartsWith("HTTP/1.1 400", (await kept.ReadHttpResponseAsync()).Header, StringComparison.Ordinal);
+
+        await using var bob = await _server.ConnectAsync(b);
+        await Probe.RoundTripAsync(alice, a, bob, b, "after the refused key");
+    }
+
+    [Fact]
     public async Task A_GET_of_a_session_path_without_an_upgrade_is_answered_as_before()
     {
         using var http = _server.CreateHttpClient();

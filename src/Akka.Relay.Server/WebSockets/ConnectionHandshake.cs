@@ -14,9 +14,6 @@ namespace Akka.Relay.Server.WebSockets;
 /// </summary>
 internal sealed class ConnectionHandshake : IHandshakeExchange, IAsyncDisposable
 {
-    // RFC 6455 4.1: the key is 16 random bytes, base64-encoded.
-    private const int KeyBytes = 16;
-
     private readonly ConnectionContext _connection;
     private readonly WebSocketUpgrade _upgrade;
     private readonly string _key;
@@ -115,12 +112,7 @@ internal sealed class ConnectionHandshake : IHandshakeExchange, IAsyncDisposable
             && headers.GetCommaSeparatedValues("Connection").Any(v => string.Equals(v, "Upgrade", StringComparison.OrdinalIgnoreCase))
             && headers.GetCommaSeparatedValues("Upgrade").Any(v => string.Equals(v, "websocket", StringComparison.OrdinalIgnoreCase))
             && headers.SecWebSocketVersion.ToString() == "13"
-            && IsValidKey(headers.SecWebSocketKey.ToString());
+            && WebSocketUpgrade.IsValidKey(headers.SecWebSocketKey.ToString());
     }
 
-    private static bool IsValidKey(string key)
-    {
-        Span<byte> decoded = stackalloc byte[KeyBytes + 2];
-        return Convert.TryFromBase64String(key, decoded, out var written) && written == KeyBytes;
-    }
 }

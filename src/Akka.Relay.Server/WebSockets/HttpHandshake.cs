@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Akka.Relay.Server.WebSockets;
 
@@ -21,7 +22,10 @@ internal sealed class HttpHandshake : IHandshakeExchange
     public string? RouteId => Context.Request.RouteValues["id"] as string;
 
     /// <inheritdoc />
-    public bool IsWebSocketRequest => Context.WebSockets.IsWebSocketRequest;
+    public bool IsWebSocketRequest =>
+        Context.WebSockets.IsWebSocketRequest
+        // ASP.NET takes a key with whitespace inside; an HTTP/1.1 upgrade is answered with its accept value here.
+        && (Context.Features.Get<IHttpUpgradeFeature>() is not { IsUpgradableRequest: true } || WebSocketUpgrade.IsValidKey(Context.Request.Headers.SecWebSocketKey.ToString()));
 
     /// <inheritdoc />
     public string TraceIdentifier => Context.TraceIdentifier;

@@ -192,7 +192,7 @@ public sealed class RelayWebSocketEndpoint
 
         if (!exchange.IsWebSocketRequest)
         {
-            await exchange.RefuseAsync(StatusCodes.Status400BadRequest, "a WebSocket upgrade request (GET with Upgrade: websocket) is required");
+            await exchange.RefuseAsync(StatusCodes.Status400BadRequest, "a WebSocket upgrade request (GET with Upgrade: websocket, Sec-WebSocket-Version: 13 and a Sec-WebSocket-Key of 16 bytes in base64) is required");
             return null;
         }
 

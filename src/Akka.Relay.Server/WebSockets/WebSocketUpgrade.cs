@@ -1,3 +1,5 @@
+using System.Buffers.Text;
+using System.IO.Pipelines;
 using System.Net.WebSockets;
 using System.Security.Cryptography;
 using System.Text;
@@ -16,8 +18,20 @@ namespace Akka.Relay.Server.WebSockets;
 /// </summary>
 public sealed class WebSocketUpgrade
 {
+    // A Sec-WebSocket-Key is 16 bytes in base64 (RFC 6455 §4.2.1): 24 characters.
+    private const int KeyBytes = 16;
+    private const int KeyLength = 24;
+
+    // 20 bytes of SHA-1 in base64.
+    private const int AcceptLength = 28;
+
     // RFC 6455 §1.3: the GUID appended to the client's key.
-    private const string AcceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    private static ReadOnlySpan<byte> AcceptGuid => "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"u8;
+
+    // The 101 answer around its accept value, written straight into the connection's output.
+    private static ReadOnlySpan<byte> SwitchingProtocols => "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: "u8;
+
+    private static ReadOnlySpan<byte> EndOfHead => "\r\n\r\n"u8;
 
     private static readonly WebSocketCreationOptions CreationOptions = new()
     {
@@ -69,8 +83,8 @@ public sealed class WebSocketUpgrade
     internal async Task<(WebSocket Socket, HeartbeatStream Heartbeat)> AcceptAsync(ConnectionContext connection, string key)
     {
         var output = connection.Transport.Output;
-        var head = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: " + AcceptKey(key) + "\r\n\r\n";
-        await output.WriteAsync(Encoding.ASCII.GetBytes(head), connection.ConnectionClosed);
+        WriteSwitchingProtocols(output, key);
+        await output.FlushAsync(connection.ConnectionClosed);
         return Open(new HeartbeatStream(connection));
     }
 
@@ -91,13 +105,40 @@ public sealed class WebSocketUpgrade
         }
     }
 
-    /// <summary>The <c>Sec-WebSocket-Accept</c> value for a client's <c>Sec-WebSocket-Key</c>.</summary>
+    /// <summary>
+    /// Whether <paramref name="key"/> is a <c>Sec-WebSocket-Key</c>: exactly the 24 characters of 16 bytes' base64
+    /// (<see cref="Convert"/> also takes whitespace inside, which no key has).
+    /// </summary>
+    internal static bool IsValidKey(string key)
+    {
+        Span<byte> decoded = stackalloc byte[KeyBytes + 2];
+        return key.Length == KeyLength && Convert.TryFromBase64String(key, decoded, out var written) && written == KeyBytes;
+    }
+
+    /// <summary>The <c>Sec-WebSocket-Accept</c> value for a client's <c>Sec-WebSocket-Key</c> (checked by <see cref="IsValidKey"/>).</summary>
     internal static string AcceptKey(string key)
     {
-        Span<byte> input = stackalloc byte[256];
-        var length = Encoding.ASCII.GetBytes(key + AcceptGuid, input);
+        Span<byte> accept = stackalloc byte[AcceptLength];
+        WriteAcceptKey(key, accept);
+        return Encoding.ASCII.GetString(accept);
+    }
+
+    private static void WriteSwitchingProtocols(PipeWriter output, string key)
+    {
+        var head = output.GetSpan(SwitchingProtocols.Length + AcceptLength + EndOfHead.Length);
+        SwitchingProtocols.CopyTo(head);
+        WriteAcceptKey(key, head.Slice(SwitchingProtocols.Length, AcceptLength));
+        EndOfHead.CopyTo(head[(SwitchingProtocols.Length + AcceptLength)..]);
+        output.Advance(SwitchingProtocols.Length + AcceptLength + EndOfHead.Length);
+    }
+
+    private static void WriteAcceptKey(string key, Span<byte> accept)
+    {
+        Span<byte> input = stackalloc byte[KeyLength + 36];
+        var length = Encoding.ASCII.GetBytes(key, input);
+        AcceptGuid.CopyTo(input[length..]);
         Span<byte> hash = stackalloc byte[SHA1.HashSizeInBytes];
-        SHA1.HashData(input[..length], hash);
-        return Convert.ToBase64String(hash);
+        SHA1.HashData(input[..(length + AcceptGuid.Length)], hash);
+        Base64.EncodeToUtf8(hash, accept, out _, out _);
     }
 }
