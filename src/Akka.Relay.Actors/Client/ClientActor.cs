@@ -174,8 +174,9 @@ public sealed class ClientActor : UntypedActor, IWithTimers
             var end = _end ?? SessionEnd.Stopped;
             _metrics?.Untrack(_outbox);
             _metrics?.SessionClosed(end.Code, end.Cause);
-            // The system's log level decides, so a session that ends quietly never makes its own logger.
-            if (Context.System.Log.IsDebugEnabled)
+            // The event stream's level decides, so a session that ends quietly never makes its own logger. (Not
+            // System.Log.IsDebugEnabled: that adapter is made before the configured level applies and says yes.)
+            if (Context.System.EventStream.LogLevel <= LogLevel.DebugLevel)
             {
                 Log.Debug("Session {SessionId} of user {UserId} ended: {CloseCause} ({CloseCode})", SessionId, _userId, end.Cause, end.Code);
             }
