@@ -14,6 +14,7 @@ namespace Akka.Relay.Cluster.Tests;
 /// instead of forming a cluster of its own. One kill is also one event in the survivors' logs, said in a few lines.
 /// </summary>
 [Trait("Category", "Slow")]
+[Collection(ProcessClusterCollection.Name)]
 public sealed class FirstSeedRestartTests
 {
     /// <summary>Warning entries a survivor may write for one node's crash and rejoin.</summary>

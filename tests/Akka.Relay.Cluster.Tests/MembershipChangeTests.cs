@@ -10,6 +10,7 @@ namespace Akka.Relay.Cluster.Tests;
 /// gracefully (SIGTERM) and then a fourth joins; the directory's shards move both times.
 /// </summary>
 [Trait("Category", "Slow")]
+[Collection(ProcessClusterCollection.Name)]
 public sealed class MembershipChangeTests
 {
     // With 100 shards over three nodes, the directory entities of 16 receivers all missing the leaving node is a 0.2 % chance.

@@ -9,6 +9,7 @@ namespace Akka.Relay.Cluster.Tests;
 
 /// <summary>Three real server processes: one is killed with SIGKILL, the others keep serving, and it rejoins.</summary>
 [Trait("Category", "Slow")]
+[Collection(ProcessClusterCollection.Name)]
 public sealed class NodeCrashTests
 {
     // Generous: users whose directory entity lived on the killed node read "not online" only once its shards have

@@ -10,6 +10,7 @@ namespace Akka.Relay.Cluster.Tests;
 /// Three real server processes: one is stopped with SIGTERM. It closes its sessions with 1001,
 /// leaves the cluster, hands its directory shards over and exits 0; the others never stop serving.
 /// </summary>
+[Collection(ProcessClusterCollection.Name)]
 public sealed class NodeLeaveTests
 {
     private const int Stayers = 12;

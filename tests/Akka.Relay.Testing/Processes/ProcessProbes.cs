@@ -134,7 +134,7 @@ public static class ProcessProbes
                 return;
             }
 
-            Assert.True(watch.Elapsed < timeout, $"node still reports {last} members up (status {status}) after {timeout}\n{node.Log}");
+            Assert.True(watch.Elapsed < timeout, $"node {node.ClusterAddress} still reports {last} members up (status {status}) after {timeout}: {body}\n{node.Log}");
             await timer.WaitForNextTickAsync();
         }
     }
