@@ -59,6 +59,7 @@ public static class RelayApp
         builder.Services.AddSingleton<RelayWebSocketEndpoint>();
         UpgradeBelowHttp.Register(builder);
         builder.Services.AddHostedService<SessionDrainService>();
+        builder.Services.AddHostedService<SocketEventThreadPolicy>();
         builder.Services.AddRelayHealthChecks();
         builder.Services.AddRelayMetrics();
         ServerApi.Register(builder.Services, configuration);

@@ -60,4 +60,10 @@ public sealed class RelayOptions
     /// while ASP.NET's request lines are logged (<see cref="WebSockets.UpgradeBelowHttp.IsEnabled"/>).
     /// </summary>
     public bool UpgradeBelowHttp { get; set; } = true;
+
+    /// <summary>
+    /// Whether, on Linux, the .NET socket engine's event threads run under <c>SCHED_BATCH</c>, so that a socket event
+    /// never preempts the thread that runs the work (<see cref="Hosting.SocketEventThreadPolicy"/>); read once at start.
+    /// </summary>
+    public bool BatchSocketEventThreads { get; set; } = true;
 }
