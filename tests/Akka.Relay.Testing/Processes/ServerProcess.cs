@@ -139,6 +139,35 @@ public sealed class ServerProcess : IAsyncDisposable
         throw new InvalidOperationException($"no {field} in /proc/{pid}/status");
     }
 
+    /// <summary>The scheduling policy (field 41 of <c>/proc/PID/task/TID/stat</c>; 0 normal, 3 batch) of each thread named <paramref name="threadName"/>.</summary>
+    public IReadOnlyList<int> ThreadPolicies(string threadName)
+    {
+        var pid = (_process ?? throw new InvalidOperationException("not started")).Id;
+        var policies = new List<int>();
+        foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+        {
+            string name, stat;
+            try
+            {
+                name = File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n');
+                stat = File.ReadAllText(Path.Combine(task, "stat"));
+            }
+            catch (IOException)
+            {
+                continue; // The thread ended meanwhile.
+            }
+
+            if (name == threadName)
+            {
+                // The fields after the name (in parentheses, which may hold spaces) start with field 3.
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                policies.Add(int.Parse(fields[41 - 3], CultureInfo.InvariantCulture));
+            }
+        }
+
+        return policies;
+    }
+
     /// <summary>GET <paramref name="path"/> on this server and its JSON body.</summary>
     public async Task<(HttpStatusCode Status, JsonElement Body)> GetJsonAsync(string path)
     {
