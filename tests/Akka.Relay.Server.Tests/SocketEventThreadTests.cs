@@ -28,10 +28,9 @@ public sealed class SocketEventThreadTests
         // The policy is set once Kestrel listens; the sessions above have run through the thread either way.
         var watch = Stopwatch.StartNew();
         using var timer = new PeriodicTimer(Probe.PollInterval);
-        IReadOnlyList<int> policies;
         while (true)
         {
-            policies = node.ThreadPolicies(EventThreadName);
+            var policies = node.ThreadPolicies(EventThreadName);
             if (policies.Count > 0 && policies.All(p => p == expected))
             {
                 break;
@@ -41,7 +40,6 @@ public sealed class SocketEventThreadTests
             await timer.WaitForNextTickAsync();
         }
 
-        Assert.NotEmpty(policies);
         await Probe.RoundTripAsync(bob, b, alice, a, "and back");
     }
 }

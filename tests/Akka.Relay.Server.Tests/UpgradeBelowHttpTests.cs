@@ -107,7 +107,7 @@ public sealed class UpgradeBelowHttpTests : IClassFixture<ServerFixture>
         var (a, b) = (Ids.Next(), Ids.Next());
         await using var alice = await _server.ConnectAsync(a);
         // 16 bytes once the whitespace Convert.FromBase64String skips is dropped, but RFC 6455's key is exactly the
-        // 24 characters of their base64, and this one is hundreds long.
+        // 24 characters of their base64, and this one is 224 long.
         var padded = string.Join(new string(' ', 40), Key().Chunk(4).Select(c => new string(c)));
         var request = Encoding.ASCII.GetBytes(
             $"GET /ws/{b} HTTP/1.1\r\nHost: {_server.BaseUri.Authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {padded}\r\nSec-WebSocket-Version: 13\r\n\r\n");

@@ -114,5 +114,4 @@ internal sealed class ConnectionHandshake : IHandshakeExchange, IAsyncDisposable
             && headers.SecWebSocketVersion.ToString() == "13"
             && WebSocketUpgrade.IsValidKey(headers.SecWebSocketKey.ToString());
     }
-
 }
