@@ -125,16 +125,17 @@ public sealed class WebSocketUpgrade
 
     private static void WriteSwitchingProtocols(PipeWriter output, string key)
     {
-        var head = output.GetSpan(SwitchingProtocols.Length + AcceptLength + EndOfHead.Length);
+        var acceptEnd = SwitchingProtocols.Length + AcceptLength;
+        var head = output.GetSpan(acceptEnd + EndOfHead.Length);
         SwitchingProtocols.CopyTo(head);
-        WriteAcceptKey(key, head.Slice(SwitchingProtocols.Length, AcceptLength));
-        EndOfHead.CopyTo(head[(SwitchingProtocols.Length + AcceptLength)..]);
-        output.Advance(SwitchingProtocols.Length + AcceptLength + EndOfHead.Length);
+        WriteAcceptKey(key, head[SwitchingProtocols.Length..acceptEnd]);
+        EndOfHead.CopyTo(head[acceptEnd..]);
+        output.Advance(acceptEnd + EndOfHead.Length);
     }
 
     private static void WriteAcceptKey(string key, Span<byte> accept)
     {
-        Span<byte> input = stackalloc byte[KeyLength + 36];
+        Span<byte> input = stackalloc byte[KeyLength + AcceptGuid.Length];
         var length = Encoding.ASCII.GetBytes(key, input);
         AcceptGuid.CopyTo(input[length..]);
         Span<byte> hash = stackalloc byte[SHA1.HashSizeInBytes];
